@@ -1,0 +1,449 @@
+#include "compiler/frontend/lower.h"
+
+#include "compiler/frontend/arguments.h"
+#include "compiler/ir/verifier.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+namespace nnc {
+
+namespace {
+
+/// Deepest nesting of block calls (blocks cannot recurse; this bounds pathological files).
+constexpr size_t kMaxBlockDepth = 64;
+
+class ModelLowering {
+public:
+  ModelLowering(const ast::Model& model, const Declarations& decls, DiagnosticEngine& diagnostics)
+      : model_(model), decls_(decls), diagnostics_(diagnostics), graph_(model.name.name) {
+    sink_ = [this](SourceRange range, std::string message) -> Diagnostic& {
+      return error(range, std::move(message));
+    };
+  }
+
+  std::optional<ir::Graph> run() {
+    frames_.push_back(Frame{{}, "", nullptr, {}});
+    lowerBody(model_.body);
+    if (failed_)
+      return std::nullopt;
+    std::vector<std::string> problems = ir::verify(graph_);
+    if (!problems.empty()) {
+      error(model_.name.range, fmt::format("internal error: invalid IR for model '{}': {}; this "
+                                           "is a bug in nnc",
+                                           model_.name.name, problems.front()));
+      return std::nullopt;
+    }
+    return std::move(graph_);
+  }
+
+private:
+  struct Binding {
+    Resolved::Kind kind = Resolved::Poisoned;
+    ir::ValueId value = 0;
+    const ast::Value* literal = nullptr;
+  };
+
+  /// The model body, or one inlined block instance.
+  struct Frame {
+    std::map<std::string, Binding, std::less<>> names;
+    std::string prefix; ///< prepended to names of values and weights ("" in the model)
+    const ast::Block* block;
+    SourceRange callSite;
+  };
+
+  /// One statement being lowered: its name and which parameterized ops it holds.
+  struct Statement {
+    std::string name;
+    bool firstClaimed = false;
+    std::map<std::string, SourceRange, std::less<>> paramOps;
+    int temps = 0;
+  };
+
+  Diagnostic& error(SourceRange range, std::string message) {
+    failed_ = true;
+    Diagnostic& d = diagnostics_.error(range, std::move(message));
+    for (auto frame = frames_.rbegin(); frame != frames_.rend(); ++frame)
+      if (frame->block)
+        addNote(d, frame->callSite,
+                fmt::format("in block '{}' called here", frame->block->name.name));
+    return d;
+  }
+
+  std::string qualified(const std::string& name) const {
+    const std::string& prefix = frames_.back().prefix;
+    return prefix.empty() ? name : prefix + "." + name;
+  }
+
+  void bind(const std::string& name, Binding binding) { frames_.back().names[name] = binding; }
+
+  const Binding* lookup(std::string_view name) const {
+    const auto& names = frames_.back().names;
+    auto it = names.find(name);
+    return it == names.end() ? nullptr : &it->second;
+  }
+
+  void lowerBody(const std::vector<ast::Stmt>& body) {
+    for (const ast::Stmt& stmt : body) {
+      if (auto* input = boost::get<ast::InputStmt>(&stmt))
+        lowerInput(*input);
+      else if (auto* output = boost::get<ast::OutputStmt>(&stmt))
+        lowerOutput(*output);
+      else
+        lowerAssign(boost::get<ast::AssignStmt>(stmt));
+    }
+  }
+
+  void lowerInput(const ast::InputStmt& input) {
+    bool ok = true;
+    const ast::Identifier& element = input.type.elementType;
+    if (element.name != "f32") {
+      error(element.range,
+            fmt::format("unsupported element type '{}'; tensors are f32", element.name));
+      ok = false;
+    }
+    ir::TensorType type;
+    for (const ast::Dim& dim : input.type.dims) {
+      if (auto* symbol = boost::get<ast::Identifier>(&dim)) {
+        type.shape.push_back(ir::Dim::symbol(symbol->name));
+        continue;
+      }
+      const auto& number = boost::get<ast::Number>(dim);
+      std::optional<int64_t> size = parseInteger(number.text);
+      if (!size || *size < 1) {
+        error(number.range, fmt::format("a dimension must be a positive integer or a symbol, got "
+                                        "{}",
+                                        number.text));
+        ok = false;
+        continue;
+      }
+      type.shape.push_back(ir::Dim::known(*size));
+    }
+    if (!ok || lookup(input.name.name)) {
+      bind(input.name.name, Binding{});
+      return;
+    }
+    ir::ValueId id = graph_.addInput(input.name.name, std::move(type), input.name.range);
+    bind(input.name.name, Binding{Resolved::Tensor, id, nullptr});
+  }
+
+  void lowerOutput(const ast::OutputStmt& output) {
+    std::set<std::string> listed;
+    for (const ir::Output& existing : graph_.outputs())
+      listed.insert(existing.name);
+    for (const ast::Identifier& name : output.names) {
+      const Binding* binding = lookup(name.name);
+      if (binding && binding->kind == Resolved::Tensor && listed.insert(name.name).second)
+        graph_.addOutput(name.name, binding->value);
+    }
+  }
+
+  void lowerAssign(const ast::AssignStmt& assign) {
+    if (lookup(assign.name.name))
+      return; // bound twice: reported by name resolution
+    std::optional<ir::ValueId> value =
+        lowerStatementChain(assign.value, qualified(assign.name.name));
+    bind(assign.name.name, value ? Binding{Resolved::Tensor, *value, nullptr} : Binding{});
+  }
+
+  /// Lowers the chain of a statement named `name`; its final value takes that name.
+  std::optional<ir::ValueId> lowerStatementChain(const ast::Chain& chain, const std::string& name) {
+    Statement statement{name, false, {}, 0};
+    size_t before = graph_.values().size();
+    std::optional<ir::ValueId> value = evalChain(chain, statement);
+    if (value && *value >= before)
+      graph_.renameValue(*value, name);
+    return value;
+  }
+
+  std::optional<ir::ValueId> evalChain(const ast::Chain& chain, Statement& statement) {
+    std::optional<ir::ValueId> current;
+    if (auto* call = boost::get<ast::Call>(&chain.head))
+      current = evalCall(call->callee, call->args, std::nullopt, statement);
+    else
+      current = tensorNamed(boost::get<ast::Identifier>(chain.head));
+    for (const ast::Term& link : chain.links) {
+      if (!current)
+        return std::nullopt;
+      static const std::vector<ast::Arg> kNoArgs;
+      if (auto* call = boost::get<ast::Call>(&link))
+        current = evalCall(call->callee, call->args, current, statement);
+      else
+        current = evalCall(boost::get<ast::Identifier>(link), kNoArgs, current, statement);
+    }
+    return current;
+  }
+
+  /// The tensor a bare name denotes.
+  std::optional<ir::ValueId> tensorNamed(const ast::Identifier& name) {
+    const Binding* binding = lookup(name.name);
+    if (!binding || binding->kind == Resolved::Poisoned)
+      return std::nullopt; // reported by name resolution, or by the statement that bound it
+    if (binding->kind == Resolved::Literal) {
+      error(name.range,
+            fmt::format("'{}' is bound to {} here, but a tensor value is expected", name.name,
+                        ast::rangeOf(*binding->literal).length ? describeWritten(*binding->literal)
+                                                               : "a literal"));
+      return std::nullopt;
+    }
+    return binding->value;
+  }
+
+  std::string describeWritten(const ast::Value& value) const {
+    return std::string(diagnostics_.file().slice(ast::rangeOf(value)));
+  }
+
+  std::optional<ir::ValueId> evalCall(const ast::Identifier& callee,
+                                      const std::vector<ast::Arg>& args,
+                                      std::optional<ir::ValueId> piped, Statement& statement) {
+    if (const ir::OpInfo* op = ir::findOp(callee.name))
+      return lowerOp(*op, callee, args, piped, statement);
+    if (const ast::Block* block = decls_.findBlock(callee.name))
+      return lowerBlockCall(*block, callee, args, piped, statement);
+    return std::nullopt; // unknown callee: reported by name resolution
+  }
+
+  /// The prefix for the weights of a call: the statement's name for its first op, else
+  /// `statement.op`. A parameterized op may appear once per statement.
+  std::optional<std::string> claimPrefix(const ast::Identifier& callee, bool hasParams,
+                                         Statement& statement) {
+    bool first = !statement.firstClaimed;
+    statement.firstClaimed = true;
+    if (hasParams) {
+      auto [it, inserted] = statement.paramOps.emplace(callee.name, callee.range);
+      if (!inserted) {
+        Diagnostic& d =
+            error(callee.range,
+                  fmt::format("'{}' appears twice in the statement '{}', so their weights would "
+                              "share names; bind each in its own statement",
+                              callee.name, statement.name));
+        addNote(d, it->second, "first used here");
+        return std::nullopt;
+      }
+    }
+    return first ? statement.name : statement.name + "." + callee.name;
+  }
+
+  /// Evaluates an argument that must be a tensor.
+  std::optional<ir::ValueId> evalTensor(const ArgSource& source, std::optional<ir::ValueId> piped,
+                                        std::string_view argName, std::string_view callee,
+                                        Statement& statement) {
+    if (!source.value)
+      return piped;
+    const ast::Chain* chain = ast::asChain(*source.value);
+    if (!chain) {
+      error(source.range, fmt::format("argument '{}' of '{}' expects a tensor value, got {}",
+                                      argName, callee, describeWritten(*source.value)));
+      return std::nullopt;
+    }
+    return evalChain(*chain, statement);
+  }
+
+  Resolved resolve(const ast::Value& value) const {
+    const ast::Chain* chain = ast::asChain(value);
+    if (!chain)
+      return Resolved{Resolved::Literal, &value};
+    const ast::Chain& c = *chain;
+    auto* name = boost::get<ast::Identifier>(&c.head);
+    if (!name || !c.links.empty())
+      return Resolved{Resolved::Tensor, nullptr};
+    const Binding* binding = lookup(name->name);
+    if (!binding)
+      return Resolved{Resolved::Poisoned, nullptr};
+    return Resolved{binding->kind, binding->literal};
+  }
+
+  std::optional<ir::ValueId> lowerOp(const ir::OpInfo& op, const ast::Identifier& callee,
+                                     const std::vector<ast::Arg>& args,
+                                     std::optional<ir::ValueId> piped, Statement& statement) {
+    std::optional<std::string> prefix = claimPrefix(callee, op.has(ir::kHasParams), statement);
+    if (!prefix)
+      return std::nullopt;
+    std::optional<BoundArgs> bound =
+        bindArguments(callee, paramSlots(op), args, piped.has_value(), sink_);
+    if (!bound)
+      return std::nullopt;
+
+    bool ok = true;
+    std::vector<ir::ValueId> operands;
+    std::vector<SourceRange> operandRanges;
+    std::vector<ir::AttrValue> attrs;
+    std::map<std::string_view, SourceRange> argRanges;
+    Resolver resolver = [this](const ast::Value& v) { return resolve(v); };
+    for (size_t i = 0; i < op.args.size(); ++i) {
+      const ir::ArgSpec& spec = op.args[i];
+      const std::vector<ArgSource>& sources = bound->slots[i];
+      if (!sources.empty())
+        argRanges[spec.name] = sources.front().range;
+      if (spec.isTensor()) {
+        for (const ArgSource& source : sources) {
+          std::optional<ir::ValueId> value =
+              evalTensor(source, piped, spec.name, op.name, statement);
+          ok &= value.has_value();
+          if (value) {
+            operands.push_back(*value);
+            operandRanges.push_back(source.range);
+          }
+        }
+      } else if (!sources.empty()) {
+        std::optional<ir::AttrValue> attr =
+            convertAttr(*sources.front().value, spec, op.name, resolver, sink_);
+        ok &= attr.has_value();
+        attrs.push_back(attr.value_or(ir::AttrValue{}));
+      } else if (spec.defaultValue) {
+        attrs.push_back(*spec.defaultValue);
+      } else {
+        // The default is another argument's value (maxpool's stride defaults to its kernel).
+        attrs.push_back(attrs.at(op.attrIndex(spec.defaultFrom)));
+      }
+    }
+    if (!ok)
+      return std::nullopt;
+
+    std::vector<ir::TensorType> types;
+    for (ir::ValueId id : operands)
+      types.push_back(graph_.value(id).type);
+    ir::InferOutcome outcome = op.infer(ir::InferContext(op, types, attrs));
+    if (auto* failure = std::get_if<ir::InferError>(&outcome)) {
+      SourceRange where = callee.range;
+      if (failure->operand >= 0)
+        where = operandRanges.at(failure->operand);
+      else if (auto it = argRanges.find(failure->argName); it != argRanges.end())
+        where = it->second;
+      error(where, failure->message);
+      return std::nullopt;
+    }
+    ir::Inferred& inferred = std::get<ir::Inferred>(outcome);
+
+    ir::Node node;
+    node.op = op.kind;
+    node.operands = std::move(operands);
+    node.attrs = std::move(attrs);
+    node.loc = callee.range;
+    for (auto& [role, shape] : inferred.params) {
+      std::string name = *prefix + "." + std::string(role);
+      auto [it, inserted] = weightNames_.emplace(name, callee.range);
+      if (!inserted) {
+        Diagnostic& d =
+            error(callee.range, fmt::format("the weight name '{}' is already taken", name));
+        addNote(d, it->second, "by this operator");
+        return std::nullopt;
+      }
+      node.params.push_back(ir::Param{std::string(role), name, std::move(shape)});
+    }
+    std::string resultName = fmt::format("{}.{}", statement.name, ++statement.temps);
+    return graph_.addNode(std::move(node), resultName, std::move(inferred.type));
+  }
+
+  std::optional<ir::ValueId> lowerBlockCall(const ast::Block& block, const ast::Identifier& callee,
+                                            const std::vector<ast::Arg>& args,
+                                            std::optional<ir::ValueId> piped,
+                                            Statement& statement) {
+    if (decls_.broken.count(&block))
+      return std::nullopt; // its errors were reported at the block
+    if (frames_.size() > kMaxBlockDepth) {
+      error(callee.range, fmt::format("blocks are nested more than {} deep", kMaxBlockDepth));
+      return std::nullopt;
+    }
+    std::optional<std::string> prefix = claimPrefix(callee, blockHasParams(block), statement);
+    if (!prefix)
+      return std::nullopt;
+    std::vector<ParamSlot> slots;
+    for (const ast::Identifier& param : block.params)
+      slots.push_back(ParamSlot{param.name, true, false});
+    std::optional<BoundArgs> bound = bindArguments(callee, slots, args, piped.has_value(), sink_);
+    if (!bound)
+      return std::nullopt;
+
+    // Arguments are evaluated in the caller's frame.
+    Frame frame{{}, *prefix, &block, callee.range};
+    bool ok = true;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      const ArgSource& source = bound->slots[i].front();
+      Binding binding;
+      Resolved resolved = source.value ? resolve(*source.value) : Resolved{Resolved::Tensor};
+      if (resolved.kind == Resolved::Literal) {
+        binding = Binding{Resolved::Literal, 0, resolved.literal};
+      } else if (resolved.kind == Resolved::Tensor) {
+        std::optional<ir::ValueId> value =
+            evalTensor(source, piped, slots[i].name, block.name.name, statement);
+        if (value)
+          binding = Binding{Resolved::Tensor, *value, nullptr};
+      }
+      ok &= binding.kind != Resolved::Poisoned;
+      frame.names[block.params[i].name] = binding;
+    }
+    if (!ok)
+      return std::nullopt;
+
+    frames_.push_back(std::move(frame));
+    lowerBody(block.body);
+    std::optional<ir::ValueId> result = lowerStatementChain(block.result, *prefix);
+    frames_.pop_back();
+    return result;
+  }
+
+  /// Whether inlining `block` creates weights (it then counts as a parameterized op).
+  bool blockHasParams(const ast::Block& block) {
+    if (auto it = blockHasParams_.find(&block); it != blockHasParams_.end())
+      return it->second;
+    blockHasParams_[&block] = false; // guards against cycles, which are reported elsewhere
+    bool result = false;
+    std::function<void(const ast::Chain&)> visitChain;
+    auto visitCallee = [&](const std::string& name) {
+      if (const ir::OpInfo* op = ir::findOp(name))
+        result |= op->has(ir::kHasParams);
+      else if (const ast::Block* callee = decls_.findBlock(name))
+        result |= blockHasParams(*callee);
+    };
+    std::function<void(const ast::Value&)> visitValue = [&](const ast::Value& value) {
+      if (const ast::Chain* chain = ast::asChain(value))
+        visitChain(*chain);
+      else if (const ast::List* list = ast::asList(value))
+        for (const ast::Value& item : list->items)
+          visitValue(item);
+    };
+    auto visitTerm = [&](const ast::Term& term) {
+      if (auto* call = boost::get<ast::Call>(&term)) {
+        visitCallee(call->callee.name);
+        for (const ast::Arg& arg : call->args)
+          visitValue(arg.value);
+      } else {
+        visitCallee(boost::get<ast::Identifier>(term).name);
+      }
+    };
+    visitChain = [&](const ast::Chain& chain) {
+      if (boost::get<ast::Call>(&chain.head))
+        visitTerm(chain.head);
+      for (const ast::Term& link : chain.links)
+        visitTerm(link);
+    };
+    for (const ast::Stmt& stmt : block.body)
+      if (auto* assign = boost::get<ast::AssignStmt>(&stmt))
+        visitChain(assign->value);
+    visitChain(block.result);
+    blockHasParams_[&block] = result;
+    return result;
+  }
+
+  const ast::Model& model_;
+  const Declarations& decls_;
+  DiagnosticEngine& diagnostics_;
+  ErrorSink sink_;
+  ir::Graph graph_;
+  std::vector<Frame> frames_;
+  std::map<std::string, SourceRange> weightNames_;
+  std::map<const ast::Block*, bool> blockHasParams_;
+  bool failed_ = false;
+};
+
+} // namespace
+
+std::optional<ir::Graph> lowerModel(const ast::Model& model, const Declarations& declarations,
+                                    DiagnosticEngine& diagnostics) {
+  return ModelLowering(model, declarations, diagnostics).run();
+}
+
+} // namespace nnc

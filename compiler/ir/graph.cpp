@@ -1,0 +1,70 @@
+#include "compiler/ir/graph.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace nnc::ir {
+
+const AttrValue& Node::attr(std::string_view name) const {
+  int index = info().attrIndex(name);
+  if (index < 0 || static_cast<size_t>(index) >= attrs.size())
+    throw std::logic_error(fmt::format("{} has no attribute '{}'", info().name, name));
+  return attrs[index];
+}
+
+ValueId Graph::addValue(Value value) {
+  values_.push_back(std::move(value));
+  return static_cast<ValueId>(values_.size() - 1);
+}
+
+ValueId Graph::addInput(std::string name, TensorType type, SourceRange loc) {
+  ValueId id = addValue(Value{uniqueName(name), std::move(type), kNoNode, loc});
+  inputs_.push_back(id);
+  return id;
+}
+
+ValueId Graph::addNode(Node node, std::string resultName, TensorType resultType) {
+  auto nodeId = static_cast<NodeId>(nodes_.size());
+  ValueId id = addValue(Value{uniqueName(resultName), std::move(resultType), nodeId, node.loc});
+  node.result = id;
+  nodes_.push_back(std::move(node));
+  return id;
+}
+
+void Graph::addOutput(std::string name, ValueId value) {
+  outputs_.push_back(Output{std::move(name), value});
+}
+
+void Graph::renameValue(ValueId id, const std::string& name) {
+  if (values_[id].name == name)
+    return;
+  auto displaced =
+      std::find_if(values_.begin(), values_.end(), [&](const Value& v) { return v.name == name; });
+  values_[id].name = name;
+  if (displaced != values_.end() && displaced - values_.begin() != id) {
+    displaced->name.clear();
+    displaced->name = uniqueName(name);
+  }
+}
+
+std::string Graph::uniqueName(const std::string& base) const {
+  auto taken = [&](const std::string& name) {
+    return std::any_of(values_.begin(), values_.end(),
+                       [&](const Value& v) { return v.name == name; });
+  };
+  if (!taken(base))
+    return base;
+  for (int suffix = 2;; ++suffix)
+    if (std::string candidate = fmt::format("{}.{}", base, suffix); !taken(candidate))
+      return candidate;
+}
+
+const Graph* Module::find(std::string_view name) const {
+  for (const Graph& graph : models)
+    if (graph.name() == name)
+      return &graph;
+  return nullptr;
+}
+
+} // namespace nnc::ir
