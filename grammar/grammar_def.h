@@ -68,6 +68,15 @@ const auto set_true = [](auto& ctx) { x3::_val(ctx).value = true; };
 const auto set_false = [](auto& ctx) { x3::_val(ctx).value = false; };
 
 // Rule declarations; the string is the name used in "expected ..." diagnostics.
+// X3 calls on_success only for rules whose right-hand side has no semantic action, so each node
+// built by an action is parsed by an inner `*_text` rule and annotated by its outer rule.
+struct identifier_text_class;
+struct type_word_text_class;
+struct number_text_class;
+struct string_text_class;
+struct boolean_text_class;
+struct list_text_class;
+struct output_stmt_text_class;
 struct identifier_class;
 struct type_word_class;
 struct number_class;
@@ -94,6 +103,13 @@ struct close_model_class;
 struct block_return_class;
 struct end_of_file_class;
 
+const x3::rule<identifier_text_class, ast::Identifier> identifier_text = "identifier";
+const x3::rule<type_word_text_class, ast::Identifier> type_word_text = "element type";
+const x3::rule<number_text_class, ast::Number> number_text = "number";
+const x3::rule<string_text_class, ast::String> string_text = "string";
+const x3::rule<boolean_text_class, ast::Boolean> boolean_text = "boolean";
+const x3::rule<list_text_class, ast::List> list_text = "list";
+const x3::rule<output_stmt_text_class, ast::OutputStmt> output_stmt_text = "output statement";
 const x3::rule<identifier_class, ast::Identifier> identifier = "identifier";
 const x3::rule<type_word_class, ast::Identifier> type_word = "element type";
 const x3::rule<number_class, ast::Number> number = "number";
@@ -121,19 +137,20 @@ const x3::rule<block_return_class> block_return = "a statement or 'return'";
 const x3::rule<end_of_file_class> end_of_file = "'model' or 'block'";
 
 // ident  = ( letter | "_" ) { letter | digit | "_" } ;   (keywords excluded)
-const auto identifier_def = x3::lexeme[!keyword >> x3::raw[ident_start >> *ident_char]][set_name];
+const auto identifier_text_def =
+    x3::lexeme[!keyword >> x3::raw[ident_start >> *ident_char]][set_name];
 // the element type of a tensor type: any word, so that `f16` gets a precise diagnostic
-const auto type_word_def = x3::lexeme[x3::raw[ident_start >> *ident_char]][set_name];
+const auto type_word_text_def = x3::lexeme[x3::raw[ident_start >> *ident_char]][set_name];
 // number = [ "-" ] digits [ "." digits ] [ ( "e" | "E" ) [ "+" | "-" ] digits ] ;
-const auto number_def =
+const auto number_text_def =
     x3::lexeme[x3::raw[-x3::lit('-') >> +digit >> -('.' >> +digit) >>
                        -(x3::char_("eE") >> -x3::char_("+-") >> +digit) >> !ident_char]][set_text];
 // string = '"' { any character but '"' and newline } '"' ;
-const auto string_def =
+const auto string_text_def =
     x3::lexeme['"' >> x3::raw[*(x3::char_ - '"' - x3::eol)] > x3::lit('"')][set_text];
-const auto boolean_def = kw("true")[set_true] | kw("false")[set_false];
+const auto boolean_text_def = kw("true")[set_true] | kw("false")[set_false];
 // "[" value { "," value } "]"
-const auto list_def = ('[' > (value % ',') > close_bracket)[set_items];
+const auto list_text_def = ('[' > (value % ',') > close_bracket)[set_items];
 // value = chain | number | string | "true" | "false" | list ;
 const auto value_def = number | string | boolean | list | chain;
 // arg = [ ident "=" ] value ;
@@ -151,7 +168,7 @@ const auto dim_def = number | identifier;
 const auto tensor_type_def = type_word > '[' > (dim % ',') > close_bracket;
 // stmt = "input" ident ":" type | ident "=" chain | "output" ident { "," ident } ;
 const auto input_stmt_def = kw("input") > identifier > ':' > tensor_type;
-const auto output_stmt_def = (kw("output") > (identifier % ','))[set_names];
+const auto output_stmt_text_def = (kw("output") > (identifier % ','))[set_names];
 const auto assign_stmt_def = identifier >> '=' > chain;
 const auto stmt_def = input_stmt | output_stmt | assign_stmt;
 // model = "model" ident "{" { stmt } "}" ;
@@ -162,12 +179,21 @@ const auto block_def = kw("block") > identifier > '(' > -(identifier % ',') > cl
 // file = { model | block } ;
 const auto file_def = *(model | block) > end_of_file;
 
+const auto identifier_def = identifier_text;
+const auto type_word_def = type_word_text;
+const auto number_def = number_text;
+const auto string_def = string_text;
+const auto boolean_def = boolean_text;
+const auto list_def = list_text;
+const auto output_stmt_def = output_stmt_text;
 const auto close_paren_def = x3::lit(')');
 const auto close_bracket_def = x3::lit(']');
 const auto close_model_def = x3::lit('}');
 const auto block_return_def = kw("return");
 const auto end_of_file_def = x3::eoi;
 
+BOOST_SPIRIT_DEFINE(identifier_text, type_word_text, number_text, string_text, boolean_text,
+                    list_text, output_stmt_text)
 BOOST_SPIRIT_DEFINE(identifier, type_word, number, string, boolean, list, value, arg, call, term,
                     chain, dim, tensor_type, input_stmt, output_stmt, assign_stmt, stmt, model,
                     block, file, close_paren, close_bracket, close_model, block_return, end_of_file)

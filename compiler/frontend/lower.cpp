@@ -27,7 +27,9 @@ public:
   std::optional<ir::Graph> run() {
     frames_.push_back(Frame{{}, "", nullptr, {}});
     lowerBody(model_.body);
-    if (failed_)
+    // Names that failed to resolve leave the model incomplete; those errors were reported before
+    // lowering, so the verifier is not asked about it.
+    if (failed_ || diagnostics_.hasErrors())
       return std::nullopt;
     std::vector<std::string> problems = ir::verify(graph_);
     if (!problems.empty()) {

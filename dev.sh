@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# nnc's one entry point for developers and CI. Every command installs what is missing first.
+#   ./dev.sh run     build (release) and run the main job on the example models
+#   ./dev.sh test    build (release) and run the test suite
+#   ./dev.sh asan    build and run the test suite under AddressSanitizer + UBSan
+#   ./dev.sh build   build (release) only
+#   ./dev.sh format  clang-format every source file
+set -euo pipefail
+cd "$(dirname "$0")"
+
+build() { # preset
+  scripts/setup.sh
+  cmake --preset "$1" >/dev/null
+  cmake --build --preset "$1"
+}
+
+main_job() {
+  local nnc=build/release/tools/nnc/nnc
+  for model in examples/*.nn; do
+    echo "== $model"
+    "$nnc" check "$model"
+    "$nnc" ir "$model"
+  done
+}
+
+case "${1:-}" in
+  run) build release && main_job ;;
+  test) build release && ctest --preset release -j "$(nproc)" ;;
+  asan) build asan-ubsan && ctest --preset asan-ubsan -j "$(nproc)" ;;
+  build) build release ;;
+  format) git ls-files '*.cpp' '*.h' | xargs clang-format -i ;;
+  *)
+    sed -n '2,8p' "$0"
+    exit 2
+    ;;
+esac
