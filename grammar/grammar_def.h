@@ -67,6 +67,7 @@ const auto set_names = [](auto& ctx) { x3::_val(ctx).names = std::move(x3::_attr
 const auto set_true = [](auto& ctx) { x3::_val(ctx).value = true; };
 const auto set_false = [](auto& ctx) { x3::_val(ctx).value = false; };
 
+
 // Rule declarations; the string is the name used in "expected ..." diagnostics.
 // X3 calls on_success only for rules whose right-hand side has no semantic action, so each node
 // built by an action is parsed by an inner `*_text` rule and annotated by its outer rule.
@@ -136,6 +137,18 @@ const x3::rule<close_model_class> close_model = "a statement or '}'";
 const x3::rule<block_return_class> block_return = "a statement or 'return'";
 const x3::rule<end_of_file_class> end_of_file = "'model' or 'block'";
 
+// Comma-separated lists: `item >> *(',' > item)` rather than `item % ','`, so that after a comma
+// an item is expected and `f(x, .5)` is reported at `.5`, not at the comma.
+const auto arg_list = x3::rule<struct arg_list_class, std::vector<ast::Arg>>{"argument"} =
+    arg >> *(',' > arg);
+const auto value_list = x3::rule<struct value_list_class, std::vector<ast::Value>>{"value"} =
+    value >> *(',' > value);
+const auto dim_list = x3::rule<struct dim_list_class, std::vector<ast::Dim>>{"dimension"} =
+    dim >> *(',' > dim);
+const auto identifier_list =
+    x3::rule<struct identifier_list_class, std::vector<ast::Identifier>>{"identifier"} =
+        identifier >> *(',' > identifier);
+
 // ident  = ( letter | "_" ) { letter | digit | "_" } ;   (keywords excluded)
 const auto identifier_text_def =
     x3::lexeme[!keyword >> x3::raw[ident_start >> *ident_char]][set_name];
@@ -150,14 +163,14 @@ const auto string_text_def =
     x3::lexeme['"' >> x3::raw[*(x3::char_ - '"' - x3::eol)] > x3::lit('"')][set_text];
 const auto boolean_text_def = kw("true")[set_true] | kw("false")[set_false];
 // "[" value { "," value } "]"
-const auto list_text_def = ('[' > (value % ',') > close_bracket)[set_items];
+const auto list_text_def = ('[' > value_list > close_bracket)[set_items];
 // value = chain | number | string | "true" | "false" | list ;
 const auto value_def = number | string | boolean | list | chain;
 // arg = [ ident "=" ] value ;
 // The lookahead keeps a failed `ident "="` from leaving its identifier in the optional key.
 const auto arg_def = -(&(identifier >> '=') >> identifier >> '=') >> value;
 // call = ident "(" [ arg { "," arg } ] ")" ;
-const auto call_def = identifier >> '(' > -(arg % ',') > close_paren;
+const auto call_def = identifier >> '(' > -arg_list > close_paren;
 // term = call | ident ;
 const auto term_def = call | identifier;
 // chain = term { "->" ( call | ident ) } ;
@@ -165,16 +178,16 @@ const auto chain_def = term >> *("->" > term);
 // dim = integer | ident ;
 const auto dim_def = number | identifier;
 // type = "f32" "[" dim { "," dim } "]" ;
-const auto tensor_type_def = type_word > '[' > (dim % ',') > close_bracket;
+const auto tensor_type_def = type_word > '[' > dim_list > close_bracket;
 // stmt = "input" ident ":" type | ident "=" chain | "output" ident { "," ident } ;
 const auto input_stmt_def = kw("input") > identifier > ':' > tensor_type;
-const auto output_stmt_text_def = (kw("output") > (identifier % ','))[set_names];
+const auto output_stmt_text_def = (kw("output") > identifier_list)[set_names];
 const auto assign_stmt_def = identifier >> '=' > chain;
 const auto stmt_def = input_stmt | output_stmt | assign_stmt;
 // model = "model" ident "{" { stmt } "}" ;
 const auto model_def = kw("model") > identifier > '{' > *stmt > close_model;
 // block = "block" ident "(" [ ident { "," ident } ] ")" "{" { stmt } "return" chain "}" ;
-const auto block_def = kw("block") > identifier > '(' > -(identifier % ',') > close_paren > '{' >
+const auto block_def = kw("block") > identifier > '(' > -identifier_list > close_paren > '{' >
                        *stmt > block_return > chain > '}';
 // file = { model | block } ;
 const auto file_def = *(model | block) > end_of_file;

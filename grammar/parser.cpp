@@ -108,7 +108,14 @@ std::optional<ast::File> parseFile(const SourceFile& file, DiagnosticEngine& dia
     // `file` ends in an expectation, so a plain failure is not expected; report it anyway.
     diagnostics.error(tokenAt(text, skipBlanks(text, uint32_t(first - begin))), "syntax error");
   } catch (const x3::expectation_failure<const char*>& failure) {
-    uint32_t offset = skipBlanks(text, static_cast<uint32_t>(failure.where() - begin));
+    auto where = static_cast<uint32_t>(failure.where() - begin);
+    if (failure.which() == "'\"'") {
+      // An unterminated string: the parser stopped at the end of its line.
+      diagnostics.error({where, 0}, "missing '\"' at the end of the string; a string ends on the "
+                                    "line it starts");
+      return std::nullopt;
+    }
+    uint32_t offset = skipBlanks(text, where);
     SourceRange token = tokenAt(text, offset);
     std::string found = describeToken(file, token);
     std::string message = fmt::format("expected {}, found {}", failure.which(), found);

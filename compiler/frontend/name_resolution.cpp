@@ -94,10 +94,12 @@ private:
 
   void checkStatement(const ast::Stmt& stmt) {
     if (auto* input = boost::get<ast::InputStmt>(&stmt)) {
-      if (block_)
+      bind(input->name, "input");
+      if (block_) {
         error(input->range, "'input' is only allowed in a model; a block receives values as "
                             "parameters");
-      bind(input->name, "input");
+        bindings_.at(input->name.name).used = true; // no second complaint about it
+      }
     } else if (auto* output = boost::get<ast::OutputStmt>(&stmt)) {
       if (block_)
         error(output->range, "'output' is only allowed in a model; a block ends with 'return'");
