@@ -62,9 +62,17 @@ std::string renderDiagnostic(const SourceFile& file, const Diagnostic& diagnosti
 }
 
 std::string DiagnosticEngine::render() const {
+  // In source order, as a reader goes through the file; equal positions keep report order.
+  std::vector<const Diagnostic*> ordered;
+  for (const Diagnostic& d : diagnostics_)
+    ordered.push_back(&d);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const Diagnostic* a, const Diagnostic* b) {
+    return a->range.offset < b->range.offset;
+  });
   std::string out;
   size_t warnings = 0, errors = 0;
-  for (const Diagnostic& d : diagnostics_) {
+  for (const Diagnostic* diagnostic : ordered) {
+    const Diagnostic& d = *diagnostic;
     out += renderDiagnostic(*file_, d);
     (d.severity == Severity::Error ? errors : warnings) += 1;
   }
@@ -97,7 +105,19 @@ static size_t editDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+static std::string lowered(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 std::string nearestName(std::string_view name, const std::vector<std::string>& candidates) {
+  // A difference of case only ("SAME", "True") is the most plausible typo of all.
+  for (const std::string& candidate : candidates)
+    if (candidate != name && lowered(candidate) == lowered(name))
+      return candidate;
   // Like clang's typo correction: accept at most a third of the name's length in edits.
   size_t limit = std::max<size_t>(1, (name.size() + 2) / 3);
   std::string best;

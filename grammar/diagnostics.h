@@ -32,8 +32,8 @@ public:
   size_t errorCount() const;
   bool hasErrors() const { return errorCount() != 0; }
 
-  /// Renders every diagnostic as `FILE:LINE:COL: error: MESSAGE`, the source line and a caret
-  /// line, followed by a summary line when there were errors or warnings.
+  /// Renders every diagnostic, in source order, as `FILE:LINE:COL: error: MESSAGE`, the source
+  /// line and a caret line, followed by a summary line when there were errors or warnings.
   std::string render() const;
 
 private:
@@ -47,8 +47,8 @@ std::string renderDiagnostic(const SourceFile& file, const Diagnostic& diagnosti
 /// Adds a note to a diagnostic and returns the diagnostic, for chaining.
 Diagnostic& addNote(Diagnostic& diagnostic, SourceRange range, std::string message);
 
-/// The candidate closest to `name` by edit distance, or "" when none is close enough to be a
-/// plausible typo.
+/// The candidate closest to `name` (one differing only in case first, then by edit distance),
+/// or "" when none is close enough to be a plausible typo.
 std::string nearestName(std::string_view name, const std::vector<std::string>& candidates);
 
 /// "; did you mean 'X'?" for the nearest candidate, or "" when there is none.

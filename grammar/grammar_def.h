@@ -67,7 +67,6 @@ const auto set_names = [](auto& ctx) { x3::_val(ctx).names = std::move(x3::_attr
 const auto set_true = [](auto& ctx) { x3::_val(ctx).value = true; };
 const auto set_false = [](auto& ctx) { x3::_val(ctx).value = false; };
 
-
 // Rule declarations; the string is the name used in "expected ..." diagnostics.
 // X3 calls on_success only for rules whose right-hand side has no semantic action, so each node
 // built by an action is parsed by an inner `*_text` rule and annotated by its outer rule.
@@ -136,18 +135,20 @@ const x3::rule<close_bracket_class> close_bracket = "',' or ']'";
 const x3::rule<close_model_class> close_model = "a statement or '}'";
 const x3::rule<block_return_class> block_return = "a statement or 'return'";
 const x3::rule<end_of_file_class> end_of_file = "'model' or 'block'";
+const x3::rule<struct fraction_digits_class> fraction_digits = "digits after '.'";
+const x3::rule<struct exponent_digits_class> exponent_digits = "digits of the exponent";
+const x3::rule<struct keyword_as_name_class> keyword_as_name = "identifier";
 
 // Comma-separated lists: `item >> *(',' > item)` rather than `item % ','`, so that after a comma
 // an item is expected and `f(x, .5)` is reported at `.5`, not at the comma.
-const auto arg_list = x3::rule<struct arg_list_class, std::vector<ast::Arg>>{"argument"} =
-    arg >> *(',' > arg);
-const auto value_list = x3::rule<struct value_list_class, std::vector<ast::Value>>{"value"} =
-    value >> *(',' > value);
-const auto dim_list = x3::rule<struct dim_list_class, std::vector<ast::Dim>>{"dimension"} =
-    dim >> *(',' > dim);
-const auto identifier_list =
-    x3::rule<struct identifier_list_class, std::vector<ast::Identifier>>{"identifier"} =
-        identifier >> *(',' > identifier);
+const auto arg_list = x3::rule<struct arg_list_class, std::vector<ast::Arg>>{
+    "argument"} = arg >> *(',' > arg);
+const auto value_list = x3::rule<struct value_list_class, std::vector<ast::Value>>{
+    "value"} = value >> *(',' > value);
+const auto dim_list = x3::rule<struct dim_list_class, std::vector<ast::Dim>>{
+    "dimension"} = dim >> *(',' > dim);
+const auto identifier_list = x3::rule<struct identifier_list_class, std::vector<ast::Identifier>>{
+    "identifier"} = identifier >> *(',' > identifier);
 
 // ident  = ( letter | "_" ) { letter | digit | "_" } ;   (keywords excluded)
 const auto identifier_text_def =
@@ -156,8 +157,9 @@ const auto identifier_text_def =
 const auto type_word_text_def = x3::lexeme[x3::raw[ident_start >> *ident_char]][set_name];
 // number = [ "-" ] digits [ "." digits ] [ ( "e" | "E" ) [ "+" | "-" ] digits ] ;
 const auto number_text_def =
-    x3::lexeme[x3::raw[-x3::lit('-') >> +digit >> -('.' >> +digit) >>
-                       -(x3::char_("eE") >> -x3::char_("+-") >> +digit) >> !ident_char]][set_text];
+    x3::lexeme[x3::raw[-x3::lit('-') >> +digit >> -('.' > fraction_digits) >>
+                       -(x3::char_("eE") > -x3::char_("+-") > exponent_digits) >> !ident_char]]
+              [set_text];
 // string = '"' { any character but '"' and newline } '"' ;
 const auto string_text_def =
     x3::lexeme['"' >> x3::raw[*(x3::char_ - '"' - x3::eol)] > x3::lit('"')][set_text];
@@ -182,8 +184,10 @@ const auto tensor_type_def = type_word > '[' > dim_list > close_bracket;
 // stmt = "input" ident ":" type | ident "=" chain | "output" ident { "," ident } ;
 const auto input_stmt_def = kw("input") > identifier > ':' > tensor_type;
 const auto output_stmt_text_def = (kw("output") > identifier_list)[set_names];
-const auto assign_stmt_def = identifier >> '=' > chain;
-const auto stmt_def = input_stmt | output_stmt | assign_stmt;
+const auto assign_stmt_def = identifier > '=' > chain;
+// A keyword followed by '=' is a statement that tries to bind a keyword: say so.
+const auto stmt_def = -(&(keyword >> '=') > keyword_as_name) >>
+                      (input_stmt | output_stmt | assign_stmt);
 // model = "model" ident "{" { stmt } "}" ;
 const auto model_def = kw("model") > identifier > '{' > *stmt > close_model;
 // block = "block" ident "(" [ ident { "," ident } ] ")" "{" { stmt } "return" chain "}" ;
@@ -204,12 +208,16 @@ const auto close_bracket_def = x3::lit(']');
 const auto close_model_def = x3::lit('}');
 const auto block_return_def = kw("return");
 const auto end_of_file_def = x3::eoi;
+const auto fraction_digits_def = +digit;
+const auto exponent_digits_def = +digit;
+const auto keyword_as_name_def = !x3::eps; // always fails: its expectation reports the keyword
 
 BOOST_SPIRIT_DEFINE(identifier_text, type_word_text, number_text, string_text, boolean_text,
                     list_text, output_stmt_text)
 BOOST_SPIRIT_DEFINE(identifier, type_word, number, string, boolean, list, value, arg, call, term,
                     chain, dim, tensor_type, input_stmt, output_stmt, assign_stmt, stmt, model,
-                    block, file, close_paren, close_bracket, close_model, block_return, end_of_file)
+                    block, file, close_paren, close_bracket, close_model, block_return, end_of_file,
+                    fraction_digits, exponent_digits, keyword_as_name)
 
 // Every AST-producing rule records its position.
 struct identifier_class : annotate_position {};

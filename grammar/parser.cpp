@@ -56,6 +56,15 @@ std::string describeToken(const SourceFile& file, SourceRange token) {
   return fmt::format("'{}'", text);
 }
 
+/// The offset of a non-ASCII byte at `offset` or right after the identifier there.
+std::optional<uint32_t> nonAsciiAt(const std::string& text, uint32_t offset) {
+  while (offset < text.size() && isIdentChar(text[offset]))
+    ++offset;
+  if (offset < text.size() && static_cast<unsigned char>(text[offset]) >= 0x80)
+    return offset;
+  return std::nullopt;
+}
+
 bool isKeyword(std::string_view word) {
   for (const char* keyword :
        {"model", "block", "input", "output", "return", "true", "false", "f32"})
@@ -98,6 +107,8 @@ std::optional<ast::File> parseFile(const SourceFile& file, DiagnosticEngine& dia
   const std::string& text = file.text();
   const char* begin = text.data();
   const char* first = begin;
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0)
+    first += 3; // a UTF-8 byte order mark, as some editors write
   const char* last = begin + text.size();
   ast::File result;
   try {
@@ -117,6 +128,12 @@ std::optional<ast::File> parseFile(const SourceFile& file, DiagnosticEngine& dia
     }
     uint32_t offset = skipBlanks(text, where);
     SourceRange token = tokenAt(text, offset);
+    if (std::optional<uint32_t> byte = nonAsciiAt(text, offset)) {
+      diagnostics.error({*byte, 1}, fmt::format("unexpected non-ASCII character (byte 0x{:02x}); "
+                                                "names use ASCII letters, digits and '_'",
+                                                static_cast<unsigned char>(text[*byte])));
+      return std::nullopt;
+    }
     std::string found = describeToken(file, token);
     std::string message = fmt::format("expected {}, found {}", failure.which(), found);
     if (failure.which() == "identifier" && isKeyword(file.slice(token)))

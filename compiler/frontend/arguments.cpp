@@ -69,9 +69,11 @@ std::optional<BoundArgs> bindArguments(const ast::Identifier& callee,
     auto slot = std::find_if(params.begin(), params.end(),
                              [&](const ParamSlot& p) { return p.name == key; });
     if (slot == params.end()) {
+      // Suggest among the arguments not given yet: those are the ones the user can mean.
       std::vector<std::string> names;
-      for (const ParamSlot& p : params)
-        names.emplace_back(p.name);
+      for (size_t i = 0; i < params.size(); ++i)
+        if (bound.slots[i].empty())
+          names.emplace_back(params[i].name);
       error(arg.key->range, fmt::format("'{}' has no argument named '{}'{}", callee.name, key,
                                         didYouMean(key, names)));
       ok = false;
@@ -117,6 +119,10 @@ std::optional<int64_t> parseInteger(std::string_view text) {
 std::optional<double> parseReal(std::string_view text) {
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  size_t exponent = text.find_first_of("eE");
+  if (ec == std::errc::result_out_of_range && exponent != std::string_view::npos &&
+      text.find('-', exponent) != std::string_view::npos)
+    return text.front() == '-' ? -0.0 : 0.0; // underflow: 1e-400 is 0, as in C and Python
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
     return std::nullopt;
   return value;
@@ -201,8 +207,12 @@ private:
       return std::nullopt;
     }
     std::optional<int64_t> parsed = parseInteger(number->text);
-    if (!parsed)
-      error_(number->range, fmt::format("integer {} is out of range", number->text));
+    if (!parsed || *parsed > kMaxInteger || *parsed < -kMaxInteger) {
+      error_(number->range, fmt::format("integer {} is too large; integers are at most {} in "
+                                        "magnitude",
+                                        number->text, kMaxInteger));
+      return std::nullopt;
+    }
     return parsed;
   }
 
@@ -233,13 +243,15 @@ private:
     for (const std::string& name : names)
       quoted += (quoted.empty() ? "\"" : ", \"") + name + "\"";
     std::string nearest = nearestName(string->text, names);
+    std::string hint = nearest.empty() ? "" : fmt::format("; did you mean \"{}\"?", nearest);
+    if (spec_.kind == ir::ArgKind::Padding && nearest.empty())
+      hint = "; for no padding write pad=0";
     error_(string->range,
            fmt::format("argument '{}' of '{}' must be {}{}, got \"{}\"{}", spec_.name, callee_,
                        names.size() > 1 ? "one of " : "",
                        spec_.kind == ir::ArgKind::Padding ? "an integer, a list [h, w] or \"same\""
                                                           : quoted,
-                       string->text,
-                       nearest.empty() ? "" : fmt::format("; did you mean \"{}\"?", nearest)));
+                       string->text, hint));
     return std::nullopt;
   }
 

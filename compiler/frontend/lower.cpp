@@ -7,6 +7,7 @@
 
 #include <map>
 #include <set>
+#include <utility>
 
 namespace nnc {
 
@@ -14,6 +15,8 @@ namespace {
 
 /// Deepest nesting of block calls (blocks cannot recurse; this bounds pathological files).
 constexpr size_t kMaxBlockDepth = 64;
+/// Most operations in one model (blocks calling blocks twice grow exponentially when inlined).
+constexpr size_t kMaxNodes = 100'000;
 
 class ModelLowering {
 public:
@@ -102,8 +105,9 @@ private:
     bool ok = true;
     const ast::Identifier& element = input.type.elementType;
     if (element.name != "f32") {
-      error(element.range,
-            fmt::format("unsupported element type '{}'; tensors are f32", element.name));
+      std::string hint = didYouMean(element.name, {"f32"});
+      error(element.range, fmt::format("unsupported element type '{}'{}", element.name,
+                                       hint.empty() ? "; tensors are f32" : hint));
       ok = false;
     }
     ir::TensorType type;
@@ -114,10 +118,10 @@ private:
       }
       const auto& number = boost::get<ast::Number>(dim);
       std::optional<int64_t> size = parseInteger(number.text);
-      if (!size || *size < 1) {
-        error(number.range, fmt::format("a dimension must be a positive integer or a symbol, got "
-                                        "{}",
-                                        number.text));
+      if (!size || *size < 1 || *size > kMaxInteger) {
+        error(number.range, fmt::format("a dimension must be a positive integer of at most {} or "
+                                        "a symbol, got {}",
+                                        kMaxInteger, number.text));
         ok = false;
         continue;
       }
@@ -150,9 +154,12 @@ private:
     bind(assign.name.name, value ? Binding{Resolved::Tensor, *value, nullptr} : Binding{});
   }
 
-  /// Lowers the chain of a statement named `name`; its final value takes that name.
-  std::optional<ir::ValueId> lowerStatementChain(const ast::Chain& chain, const std::string& name) {
-    Statement statement{name, false, {}, 0};
+  /// Lowers the chain of a statement named `name`; its final value takes that name. A block's
+  /// return chain is named after the instance but has no "first op": each of its parameterized
+  /// ops is named `instance.op.param`, so it cannot collide with the block's statements.
+  std::optional<ir::ValueId> lowerStatementChain(const ast::Chain& chain, const std::string& name,
+                                                 bool isReturn = false) {
+    Statement statement{name, isReturn, {}, 0};
     size_t before = graph_.values().size();
     std::optional<ir::ValueId> value = evalChain(chain, statement);
     if (value && *value >= before)
@@ -329,11 +336,21 @@ private:
       auto [it, inserted] = weightNames_.emplace(name, callee.range);
       if (!inserted) {
         Diagnostic& d =
-            error(callee.range, fmt::format("the weight name '{}' is already taken", name));
-        addNote(d, it->second, "by this operator");
+            error(callee.range, fmt::format("the weight name '{}' is already taken; bind one of "
+                                            "these operators in a statement of its own",
+                                            name));
+        addNote(d, it->second, "taken by this operator");
         return std::nullopt;
       }
       node.params.push_back(ir::Param{std::string(role), name, std::move(shape)});
+    }
+    if (graph_.nodes().size() >= kMaxNodes) {
+      if (std::exchange(tooLarge_, true))
+        return std::nullopt; // reported once
+      error(callee.range, fmt::format("model '{}' has more than {} operations once its blocks are "
+                                      "inlined",
+                                      model_.name.name, kMaxNodes));
+      return std::nullopt;
     }
     std::string resultName = fmt::format("{}.{}", statement.name, ++statement.temps);
     return graph_.addNode(std::move(node), resultName, std::move(inferred.type));
@@ -382,7 +399,7 @@ private:
 
     frames_.push_back(std::move(frame));
     lowerBody(block.body);
-    std::optional<ir::ValueId> result = lowerStatementChain(block.result, *prefix);
+    std::optional<ir::ValueId> result = lowerStatementChain(block.result, *prefix, true);
     frames_.pop_back();
     return result;
   }
@@ -439,6 +456,7 @@ private:
   std::map<std::string, SourceRange> weightNames_;
   std::map<const ast::Block*, bool> blockHasParams_;
   bool failed_ = false;
+  bool tooLarge_ = false;
 };
 
 } // namespace

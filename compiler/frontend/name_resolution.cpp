@@ -135,8 +135,11 @@ private:
     if (ir::findOp(name.name) || decls_.findBlock(name.name))
       message += fmt::format("; '{}' is an operator, call it as '{}(...)' or write '-> {}'",
                              name.name, name.name, name.name);
-    else
-      message += didYouMean(name.name, order_);
+    else {
+      std::vector<std::string> candidates = order_;
+      candidates.insert(candidates.end(), {"true", "false"});
+      message += didYouMean(name.name, candidates);
+    }
     error(name.range, std::move(message));
     return nullptr;
   }
@@ -160,6 +163,9 @@ private:
         calledBlocks.emplace_back(target, &callee);
       } else if (bindings_.count(callee.name)) {
         error(callee.range, fmt::format("'{}' is a value, not an operator or block", callee.name));
+      } else if (decls_.modelNames.count(callee.name)) {
+        error(callee.range,
+              fmt::format("'{}' is a model; a model cannot be called, a block can", callee.name));
       } else {
         std::vector<std::string> candidates = ir::opNames();
         for (const auto& [name, block] : decls_.blocks)
@@ -181,7 +187,10 @@ private:
         visitValue(item);
   }
 
+  /// Warns about names never used, unless the body had errors (which may be why).
   void warnUnused() {
+    if (!ok_)
+      return;
     for (const std::string& name : order_) {
       const Binding& binding = bindings_.at(name);
       if (binding.used || binding.output)
@@ -270,6 +279,7 @@ Declarations resolveNames(const ast::File& file, DiagnosticEngine& diagnostics) 
         continue;
       }
       decls.models.push_back(&model);
+      decls.modelNames.insert(model.name.name);
     }
   }
 
@@ -291,8 +301,9 @@ Declarations resolveNames(const ast::File& file, DiagnosticEngine& diagnostics) 
     for (const auto& [callee, site] : checker.calledBlocks)
       called.insert(callee);
   }
+  // An unused block may be the target of a misspelled call, already reported as an error.
   for (const auto& [name, block] : decls.blocks)
-    if (!called.count(block))
+    if (!called.count(block) && !diagnostics.hasErrors())
       diagnostics.warning(block->name.range, fmt::format("block '{}' is never used", name));
   return decls;
 }

@@ -17,6 +17,7 @@ namespace nnc {
 struct Declarations {
   std::map<std::string, const ast::Block*, std::less<>> blocks;
   std::vector<const ast::Model*> models;
+  std::set<std::string, std::less<>> modelNames;
   /// Blocks whose bodies have name errors; calls to them are not instantiated (the errors were
   /// reported once, at the block).
   std::set<const ast::Block*> broken;

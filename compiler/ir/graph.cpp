@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <optional>
 
 namespace nnc::ir {
 
@@ -14,8 +14,10 @@ const AttrValue& Node::attr(std::string_view name) const {
 }
 
 ValueId Graph::addValue(Value value) {
+  auto id = static_cast<ValueId>(values_.size());
+  valueByName_[value.name] = id;
   values_.push_back(std::move(value));
-  return static_cast<ValueId>(values_.size() - 1);
+  return id;
 }
 
 ValueId Graph::addInput(std::string name, TensorType type, SourceRange loc) {
@@ -39,20 +41,20 @@ void Graph::addOutput(std::string name, ValueId value) {
 void Graph::renameValue(ValueId id, const std::string& name) {
   if (values_[id].name == name)
     return;
-  auto displaced =
-      std::find_if(values_.begin(), values_.end(), [&](const Value& v) { return v.name == name; });
+  std::optional<ValueId> displaced;
+  if (auto it = valueByName_.find(name); it != valueByName_.end())
+    displaced = it->second;
+  valueByName_.erase(values_[id].name);
   values_[id].name = name;
-  if (displaced != values_.end() && displaced - values_.begin() != id) {
-    displaced->name.clear();
-    displaced->name = uniqueName(name);
+  valueByName_[name] = id;
+  if (displaced) {
+    values_[*displaced].name = uniqueName(name);
+    valueByName_[values_[*displaced].name] = *displaced;
   }
 }
 
 std::string Graph::uniqueName(const std::string& base) const {
-  auto taken = [&](const std::string& name) {
-    return std::any_of(values_.begin(), values_.end(),
-                       [&](const Value& v) { return v.name == name; });
-  };
+  auto taken = [&](const std::string& name) { return valueByName_.count(name) != 0; };
   if (!taken(base))
     return base;
   for (int suffix = 2;; ++suffix)

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace nnc::ir {
@@ -79,6 +80,7 @@ private:
   std::vector<Node> nodes_;
   std::vector<ValueId> inputs_;
   std::vector<Output> outputs_;
+  std::unordered_map<std::string, ValueId> valueByName_; ///< keeps naming O(1) per value
 };
 
 /// All models of one file, in the order written.

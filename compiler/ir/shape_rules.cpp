@@ -95,7 +95,7 @@ std::variant<Dim, InferError> windowAxis(const InferContext& ctx, int axis, int6
                                          int64_t stride, int64_t padTotal, int64_t dilation) {
   const TensorType& x = ctx.operand(0);
   const Dim& in = x.shape[axis];
-  const char* axisName = axis == 2 ? "height" : "width";
+  const char* axisName = axis == 2 ? "height" : "width"; // for the symbolic case
   if (in.isSymbol()) {
     // The output equals the input exactly when the window keeps the size; otherwise the size
     // would be an expression of the symbol, which this version does not represent.
@@ -108,10 +108,12 @@ std::variant<Dim, InferError> windowAxis(const InferContext& ctx, int axis, int6
   }
   std::optional<int64_t> out = windowOutputSize(in.size(), kernel, stride, padTotal, dilation);
   if (!out)
-    return fail(fmt::format("{} window of {} {} (with dilation and padding) does not fit the input "
-                            "{} of {}",
-                            ctx.op().name, axisName, dilation * (kernel - 1) + 1, in.size(),
-                            x.str()),
+    return fail(fmt::format("the {} {} spans {} {} but the input {} has {}{}", ctx.op().name,
+                            ctx.op().has(kHasParams) ? "kernel" : "window",
+                            dilation * (kernel - 1) + 1, axis == 2 ? "rows" : "columns", x.str(),
+                            in.size(),
+                            padTotal ? fmt::format(" ({} with padding)", in.size() + padTotal)
+                                     : std::string()),
                 "kernel");
   return Dim::known(*out);
 }

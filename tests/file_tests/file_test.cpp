@@ -48,7 +48,9 @@ std::vector<FileCase> listCases(const fs::path& root) {
   return cases;
 }
 
-void PrintTo(const FileCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const FileCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class FileTest : public testing::TestWithParam<FileCase> {};
 
@@ -70,7 +72,8 @@ TEST_P(FileTest, MatchesGolden) {
 
 std::string caseName(const testing::TestParamInfo<FileCase>& info) {
   std::string name = info.param.name;
-  std::replace_if(name.begin(), name.end(), [](char ch) { return !std::isalnum(ch); }, '_');
+  std::replace_if(
+      name.begin(), name.end(), [](char ch) { return !std::isalnum(ch); }, '_');
   return name;
 }
 

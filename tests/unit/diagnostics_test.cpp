@@ -29,15 +29,16 @@ TEST(Diagnostics, RendersLikeClang) {
   addNote(d, {6, 1}, "a note");
   engine.warning({0, 5}, "a warning");
   EXPECT_EQ(engine.errorCount(), 1u);
-  EXPECT_EQ(engine.render(), "m.nn:2:7: error: unknown operator 'rleu'; did you mean 'relu'?\n"
+  // In source order; a note stays with its diagnostic.
+  EXPECT_EQ(engine.render(), "m.nn:1:1: warning: a warning\n"
+                             "model m {\n"
+                             "^~~~~\n"
+                             "m.nn:2:7: error: unknown operator 'rleu'; did you mean 'relu'?\n"
                              "  y = rleu(x)\n"
                              "      ^~~~\n"
                              "m.nn:1:7: note: a note\n"
                              "model m {\n"
                              "      ^\n"
-                             "m.nn:1:1: warning: a warning\n"
-                             "model m {\n"
-                             "^~~~~\n"
                              "1 warning and 1 error generated.\n");
 }
 
@@ -65,7 +66,9 @@ TEST(Suggestions, NearestNameWithinATypo) {
   EXPECT_EQ(nearestName("sigmod", names), "sigmoid");
   EXPECT_EQ(nearestName("softmx", names), "softmax");
   EXPECT_EQ(nearestName("convolution", names), "");
-  EXPECT_EQ(nearestName("relu", names), "relu6"); // an exact match is not a suggestion
+  EXPECT_EQ(nearestName("relu", names), "relu6");      // an exact match is not a suggestion
+  EXPECT_EQ(nearestName("SOFTMAX", names), "softmax"); // case differences first
+  EXPECT_EQ(nearestName("True", {"x", "true", "false"}), "true");
   EXPECT_EQ(didYouMean("strides", {"stride", "pad"}), "; did you mean 'stride'?");
   EXPECT_EQ(didYouMean("zzz", {"stride", "pad"}), "");
 }

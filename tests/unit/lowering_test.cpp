@@ -83,14 +83,16 @@ TEST(Lowering, BlocksAreInlinedWithPrefixedNames) {
   const ir::Graph& g = c.module->models[0];
   EXPECT_EQ(weightNames(g),
             (std::vector<std::string>{
-                // `return a -> batchnorm`: batchnorm is the first op of the return chain, which
-                // is named after the block instance.
-                "r1.u.a.weight", "r1.u.a.bias", "r1.u.weight", "r1.u.bias", "r1.u.running_mean",
-                "r1.u.running_var", "r1.a.weight", "r1.a.bias", "r1.weight", "r1.bias",
-                "r1.running_mean", "r1.running_var",
+                // A return chain names each op `instance.op.param` (it has no "first op").
+                "r1.u.a.weight", "r1.u.a.bias", "r1.u.batchnorm.weight", "r1.u.batchnorm.bias",
+                "r1.u.batchnorm.running_mean", "r1.u.batchnorm.running_var",
+                // `return x -> unit(1)` in `twice`: the block call inside a return chain.
+                "r1.unit.a.weight", "r1.unit.a.bias", "r1.unit.batchnorm.weight",
+                "r1.unit.batchnorm.bias", "r1.unit.batchnorm.running_mean",
+                "r1.unit.batchnorm.running_var",
                 // `r2 = r1 -> unit(5) -> relu`: the block call is the statement's first op.
-                "r2.a.weight", "r2.a.bias", "r2.weight", "r2.bias", "r2.running_mean",
-                "r2.running_var"}));
+                "r2.a.weight", "r2.a.bias", "r2.batchnorm.weight", "r2.batchnorm.bias",
+                "r2.batchnorm.running_mean", "r2.batchnorm.running_var"}));
   // The kernel came from the number parameter k.
   EXPECT_EQ(std::get<std::vector<int64_t>>(g.node(0).attr("kernel")), (std::vector<int64_t>{3, 3}));
   EXPECT_EQ(std::get<std::vector<int64_t>>(g.nodes()[g.nodes().size() - 4].attr("kernel")),
@@ -143,6 +145,52 @@ TEST(Lowering, SeveralModelsAndWarningsDoNotFail) {
   EXPECT_NE(c.diagnostics.find("warning: value 'u' is never used"), std::string::npos);
   EXPECT_NE(c.module->find("b"), nullptr);
   EXPECT_EQ(c.module->find("c"), nullptr);
+}
+
+} // namespace
+} // namespace nnc
+
+namespace nnc {
+namespace {
+
+TEST(Lowering, NestedBlocksWithTheSameStatementNamesDoNotCollide) {
+  Compiled c = compile("block inner(v) { a = dense(v, 4) return dense(a, 4) }\n"
+                       "block outer(v) { a = inner(v) return inner(a) }\n"
+                       "model m { input x: f32[N, 4] y = outer(x) output y }");
+  ASSERT_TRUE(c.module) << c.diagnostics;
+  EXPECT_EQ(weightNames(c.module->models[0]),
+            (std::vector<std::string>{"y.a.a.weight", "y.a.a.bias", "y.a.dense.weight",
+                                      "y.a.dense.bias", "y.inner.a.weight", "y.inner.a.bias",
+                                      "y.inner.dense.weight", "y.inner.dense.bias"}));
+}
+
+TEST(Lowering, LongChainsAndManyStatementsStayFast) {
+  // Naming must not be quadratic: 20k statements and a 20k-link chain compile in well under
+  // the test timeout even in the sanitizer build.
+  std::string text = "model m { input v0: f32[N, 4]\n";
+  for (int i = 1; i <= 20000; ++i)
+    text += "v" + std::to_string(i) + " = relu(v" + std::to_string(i - 1) + ")\n";
+  text += "c = v20000";
+  for (int i = 0; i < 20000; ++i)
+    text += " -> relu";
+  text += "\noutput c }";
+  Compiled c = compile(text);
+  ASSERT_TRUE(c.module) << c.diagnostics.substr(0, 500);
+  EXPECT_EQ(c.module->models[0].nodes().size(), 40000u);
+}
+
+TEST(Lowering, ExponentialInliningIsCutOff) {
+  // Each block calls the previous one twice: 2^17 relus, more than a model may hold.
+  std::string text = "block b0(x) { return relu(x) }\n";
+  for (int i = 1; i <= 17; ++i)
+    text += "block b" + std::to_string(i) + "(x) { h = b" + std::to_string(i - 1) + "(x) return b" +
+            std::to_string(i - 1) + "(h) }\n";
+  text += "model m { input x: f32[1] y = b17(x) output y }";
+  Compiled c = compile(text);
+  EXPECT_FALSE(c.module);
+  EXPECT_NE(c.diagnostics.find("has more than 100000 operations"), std::string::npos)
+      << c.diagnostics.substr(0, 500);
+  EXPECT_NE(c.diagnostics.find("1 error generated"), std::string::npos);
 }
 
 } // namespace

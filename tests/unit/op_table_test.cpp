@@ -9,12 +9,18 @@ namespace nnc::ir {
 namespace {
 
 TEST(OpTable, HasEveryOperatorOfTheReferenceOnce) {
-  const std::set<std::string> reference = {
-      "dense", "conv2d", "maxpool", "avgpool", "global_avgpool", "batchnorm", "maxout",
-      "flatten", "add", "mul", "concat", "softmax", "log_softmax", "dropout", "relu", "relu6",
-      "leaky_relu", "prelu", "elu", "selu", "celu", "sigmoid", "tanh", "softplus", "softsign",
-      "gelu", "silu", "mish", "hard_sigmoid", "hard_swish", "hard_tanh", "clamp",
-      "thresholded_relu", "identity"};
+  const std::set<std::string> reference = {"dense",       "conv2d",         "maxpool",
+                                           "avgpool",     "global_avgpool", "batchnorm",
+                                           "maxout",      "flatten",        "add",
+                                           "mul",         "concat",         "softmax",
+                                           "log_softmax", "dropout",        "relu",
+                                           "relu6",       "leaky_relu",     "prelu",
+                                           "elu",         "selu",           "celu",
+                                           "sigmoid",     "tanh",           "softplus",
+                                           "softsign",    "gelu",           "silu",
+                                           "mish",        "hard_sigmoid",   "hard_swish",
+                                           "hard_tanh",   "clamp",          "thresholded_relu",
+                                           "identity"};
   std::set<std::string> names;
   for (const OpInfo& op : allOps()) {
     EXPECT_TRUE(names.insert(std::string(op.name)).second) << op.name;

@@ -89,8 +89,9 @@ TEST(Parser, CommentsAndWhitespaceAnywhere) {
 }
 
 TEST(Parser, BlocksAndSeveralModels) {
-  Parsed parsed = parse("block b(x, c) { h = relu(x) return h } block e() { return f() }\n"
-                        "model a { input x: f32[1] output x } model c { input x: f32[1] output x }");
+  Parsed parsed =
+      parse("block b(x, c) { h = relu(x) return h } block e() { return f() }\n"
+            "model a { input x: f32[1] output x } model c { input x: f32[1] output x }");
   ASSERT_TRUE(parsed.file) << parsed.diagnostics;
   ASSERT_EQ(parsed.file->items.size(), 4u);
   const auto& block = boost::get<ast::Block>(parsed.file->items[0]);
