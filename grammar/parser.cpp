@@ -73,6 +73,33 @@ bool isKeyword(std::string_view word) {
   return false;
 }
 
+/// The innermost bracket left open before `offset`, if it is the one `closer` closes.
+std::optional<uint32_t> unclosedOpener(const std::string& text, uint32_t offset, char closer) {
+  std::vector<uint32_t> open;
+  bool inString = false;
+  for (uint32_t i = 0; i < offset && i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      inString = c != '"' && c != '\n';
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n')
+        ++i;
+    } else if (c == '(' || c == '[' || c == '{') {
+      open.push_back(i);
+    } else if ((c == ')' || c == ']' || c == '}') && !open.empty()) {
+      open.pop_back();
+    }
+  }
+  if (open.empty())
+    return std::nullopt;
+  char opener = text[open.back()];
+  bool matches = (opener == '(' && closer == ')') || (opener == '[' && closer == ']') ||
+                 (opener == '{' && closer == '}');
+  return matches ? std::optional<uint32_t>(open.back()) : std::nullopt;
+}
+
 /// Rejects nesting deeper than kMaxNesting before the recursive-descent parser sees it.
 bool checkNesting(const SourceFile& file, DiagnosticEngine& diagnostics) {
   const std::string& text = file.text();
@@ -139,7 +166,14 @@ std::optional<ast::File> parseFile(const SourceFile& file, DiagnosticEngine& dia
     if (failure.which() == "identifier" && isKeyword(file.slice(token)))
       message =
           fmt::format("expected identifier, found keyword {}; keywords cannot be names", found);
-    diagnostics.error(token.length ? token : SourceRange{offset, 1}, std::move(message));
+    Diagnostic& d =
+        diagnostics.error(token.length ? token : SourceRange{offset, 1}, std::move(message));
+    // Like clang's "to match this '('": point at the bracket a missing closer would close.
+    std::string which = failure.which();
+    for (char closer : {')', ']', '}'})
+      if (which.find(std::string{'\'', closer, '\''}) != std::string::npos)
+        if (std::optional<uint32_t> opener = unclosedOpener(text, offset, closer))
+          addNote(d, {*opener, 1}, fmt::format("to match this '{}'", text[*opener]));
   }
   return std::nullopt;
 }
