@@ -111,6 +111,9 @@ TEST(Parser, SyntaxErrorsPointAtTheToken) {
   EXPECT_EQ(missingParen.diagnostics, "t.nn:2:15: error: expected ',' or ')', found '10'\n"
                                       "  y = dense(x 10)\n"
                                       "              ^~\n"
+                                      "t.nn:2:12: note: to match this '('\n"
+                                      "  y = dense(x 10)\n"
+                                      "           ^\n"
                                       "1 error generated.\n");
   Parsed keyword = parse("model m { input output: f32[1] }");
   EXPECT_NE(keyword.diagnostics.find("1:17: error: expected identifier, found keyword 'output'"),
