@@ -1,4 +1,8 @@
 // The abstract syntax tree of a `.nn` file, as the grammar yields it. Every node knows its range.
+//
+// The variant types come from Spirit X3's support headers (x3::variant, x3::forward_ast) so
+// that the parser fills them directly; these headers hold no parser code, and the front end
+// only reads the tree through boost::get. No parser header is included outside grammar/.
 #pragma once
 
 #include "grammar/source.h"

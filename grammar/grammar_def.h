@@ -3,6 +3,7 @@
 #pragma once
 
 #include "grammar/ast.h"
+#include "grammar/keywords.h"
 
 #include <boost/fusion/include/adapt_struct.hpp>
 #include <boost/spirit/home/x3.hpp>
@@ -47,8 +48,13 @@ const auto digit = x3::char_("0-9");
 inline auto kw(const char* word) {
   return x3::lexeme[x3::lit(word) >> !ident_char];
 }
-const auto keyword = kw("model") | kw("block") | kw("input") | kw("output") | kw("return") |
-                     kw("true") | kw("false") | kw("f32");
+inline x3::symbols<> keywordWords() {
+  x3::symbols<> words;
+  for (std::string_view word : kKeywords)
+    words.add(std::string(word));
+  return words;
+}
+const auto keyword = x3::lexeme[keywordWords() >> !ident_char];
 
 /// skipper: white space and '#' comments to the end of the line
 const auto skipper = x3::char_(" \t\r\n\f\v") | x3::lexeme['#' >> *(x3::char_ - x3::eol)];
@@ -85,6 +91,8 @@ struct boolean_class;
 struct list_class;
 struct value_class;
 struct arg_class;
+struct keyword_arg_class;
+struct positional_arg_class;
 struct call_class;
 struct term_class;
 struct chain_class;
@@ -118,6 +126,8 @@ const x3::rule<boolean_class, ast::Boolean> boolean = "boolean";
 const x3::rule<list_class, ast::List> list = "list";
 const x3::rule<value_class, ast::Value> value = "value";
 const x3::rule<arg_class, ast::Arg> arg = "argument";
+const x3::rule<keyword_arg_class, ast::Arg> keyword_arg = "argument";
+const x3::rule<positional_arg_class, ast::Arg> positional_arg = "argument";
 const x3::rule<call_class, ast::Call> call = "call";
 const x3::rule<term_class, ast::Term> term = "operator or value name";
 const x3::rule<chain_class, ast::Chain> chain = "expression";
@@ -169,8 +179,10 @@ const auto list_text_def = ('[' > value_list > close_bracket)[set_items];
 // value = chain | number | string | "true" | "false" | list ;
 const auto value_def = number | string | boolean | list | chain;
 // arg = [ ident "=" ] value ;
-// The lookahead keeps a failed `ident "="` from leaving its identifier in the optional key.
-const auto arg_def = -(&(identifier >> '=') >> identifier >> '=') >> value;
+// After `name =` a value is expected, so `units=)` is reported at the ')'.
+const auto keyword_arg_def = &(identifier >> '=') >> identifier >> '=' > value;
+const auto positional_arg_def = x3::attr(boost::optional<ast::Identifier>()) >> value;
+const auto arg_def = keyword_arg | positional_arg;
 // call = ident "(" [ arg { "," arg } ] ")" ;
 const auto call_def = identifier >> '(' > -arg_list > close_paren;
 // term = call | ident ;
@@ -217,7 +229,7 @@ BOOST_SPIRIT_DEFINE(identifier_text, type_word_text, number_text, string_text, b
 BOOST_SPIRIT_DEFINE(identifier, type_word, number, string, boolean, list, value, arg, call, term,
                     chain, dim, tensor_type, input_stmt, output_stmt, assign_stmt, stmt, model,
                     block, file, close_paren, close_bracket, close_model, block_return, end_of_file,
-                    fraction_digits, exponent_digits, keyword_as_name)
+                    fraction_digits, exponent_digits, keyword_as_name, keyword_arg, positional_arg)
 
 // Every AST-producing rule records its position.
 struct identifier_class : annotate_position {};
@@ -227,6 +239,8 @@ struct string_class : annotate_position {};
 struct boolean_class : annotate_position {};
 struct list_class : annotate_position {};
 struct arg_class : annotate_position {};
+struct keyword_arg_class : annotate_position {};
+struct positional_arg_class : annotate_position {};
 struct call_class : annotate_position {};
 struct chain_class : annotate_position {};
 struct tensor_type_class : annotate_position {};

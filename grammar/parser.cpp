@@ -1,6 +1,7 @@
 #include "grammar/parser.h"
 
 #include "grammar/grammar_def.h"
+#include "grammar/keywords.h"
 
 #include <fmt/format.h>
 
@@ -10,20 +11,12 @@ namespace x3 = boost::spirit::x3;
 
 namespace {
 
-/// Skips white space and comments from `offset`, as the skipper would.
+/// Skips white space and comments from `offset`, with the grammar's own skipper.
 uint32_t skipBlanks(const std::string& text, uint32_t offset) {
-  while (offset < text.size()) {
-    char c = text[offset];
-    if (c == '#') {
-      while (offset < text.size() && text[offset] != '\n')
-        ++offset;
-    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
-      ++offset;
-    } else {
-      break;
-    }
-  }
-  return offset;
+  const char* it = text.data() + offset;
+  const char* end = text.data() + text.size();
+  x3::skip_over(it, end, x3::make_context<x3::skipper_tag>(grammar::skipper));
+  return static_cast<uint32_t>(it - text.data());
 }
 
 bool isIdentChar(char c) {
@@ -65,19 +58,17 @@ std::optional<uint32_t> nonAsciiAt(const std::string& text, uint32_t offset) {
   return std::nullopt;
 }
 
-bool isKeyword(std::string_view word) {
-  for (const char* keyword :
-       {"model", "block", "input", "output", "return", "true", "false", "f32"})
-    if (word == keyword)
-      return true;
-  return false;
-}
-
-/// The innermost bracket left open before `offset`, if it is the one `closer` closes.
-std::optional<uint32_t> unclosedOpener(const std::string& text, uint32_t offset, char closer) {
+/// The brackets still open at `end` (innermost last), and where nesting first got deeper than
+/// kMaxNesting. Strings and comments are skipped, as the grammar does.
+struct BracketScan {
   std::vector<uint32_t> open;
+  std::optional<uint32_t> tooDeep;
+};
+
+BracketScan scanBrackets(const std::string& text, uint32_t end) {
+  BracketScan scan;
   bool inString = false;
-  for (uint32_t i = 0; i < offset && i < text.size(); ++i) {
+  for (uint32_t i = 0; i < end && i < text.size(); ++i) {
     char c = text[i];
     if (inString) {
       inString = c != '"' && c != '\n';
@@ -87,11 +78,19 @@ std::optional<uint32_t> unclosedOpener(const std::string& text, uint32_t offset,
       while (i < text.size() && text[i] != '\n')
         ++i;
     } else if (c == '(' || c == '[' || c == '{') {
-      open.push_back(i);
-    } else if ((c == ')' || c == ']' || c == '}') && !open.empty()) {
-      open.pop_back();
+      scan.open.push_back(i);
+      if (scan.open.size() > static_cast<size_t>(kMaxNesting) && !scan.tooDeep)
+        scan.tooDeep = i;
+    } else if ((c == ')' || c == ']' || c == '}') && !scan.open.empty()) {
+      scan.open.pop_back();
     }
   }
+  return scan;
+}
+
+/// The innermost bracket left open before `offset`, if it is the one `closer` closes.
+std::optional<uint32_t> unclosedOpener(const std::string& text, uint32_t offset, char closer) {
+  std::vector<uint32_t> open = scanBrackets(text, offset).open;
   if (open.empty())
     return std::nullopt;
   char opener = text[open.back()];
@@ -100,37 +99,47 @@ std::optional<uint32_t> unclosedOpener(const std::string& text, uint32_t offset,
   return matches ? std::optional<uint32_t>(open.back()) : std::nullopt;
 }
 
-/// Rejects nesting deeper than kMaxNesting before the recursive-descent parser sees it.
-bool checkNesting(const SourceFile& file, DiagnosticEngine& diagnostics) {
+/// Turns X3's "expected WHICH at WHERE" into a diagnostic at the token there.
+void reportExpectation(const SourceFile& file, std::string which, uint32_t where,
+                       DiagnosticEngine& diagnostics) {
   const std::string& text = file.text();
-  int depth = 0;
-  bool inString = false;
-  for (uint32_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (inString) {
-      inString = c != '"' && c != '\n';
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '#') {
-      while (i < text.size() && text[i] != '\n')
-        ++i;
-    } else if (c == '(' || c == '[') {
-      if (++depth > kMaxNesting) {
-        diagnostics.error({i, 1}, fmt::format("nesting deeper than {} levels", kMaxNesting));
-        return false;
-      }
-    } else if ((c == ')' || c == ']') && depth > 0) {
-      --depth;
-    }
+  if (which == "'\"'") {
+    // An unterminated string: the parser stopped at the end of its line.
+    diagnostics.error({where, 0}, "missing '\"' at the end of the string; a string ends on the "
+                                  "line it starts");
+    return;
   }
-  return true;
+  uint32_t offset = skipBlanks(text, where);
+  SourceRange token = tokenAt(text, offset);
+  if (std::optional<uint32_t> byte = nonAsciiAt(text, offset)) {
+    diagnostics.error({*byte, 1}, fmt::format("unexpected non-ASCII character (byte 0x{:02x}); "
+                                              "names use ASCII letters, digits and '_'",
+                                              static_cast<unsigned char>(text[*byte])));
+    return;
+  }
+  if (which == "',' or ')'" && where > 0 && text[where - 1] == '(')
+    which = "an argument or ')'"; // nothing valid came after the '('
+  std::string found = describeToken(file, token);
+  std::string message = fmt::format("expected {}, found {}", which, found);
+  if (which == "identifier" && isKeyword(file.slice(token)))
+    message = fmt::format("expected identifier, found keyword {}; keywords cannot be names", found);
+  Diagnostic& d =
+      diagnostics.error(token.length ? token : SourceRange{offset, 1}, std::move(message));
+  // Like clang's "to match this '('": point at the bracket a missing closer would close.
+  for (char closer : {')', ']', '}'})
+    if (which.find(std::string{'\'', closer, '\''}) != std::string::npos)
+      if (std::optional<uint32_t> opener = unclosedOpener(text, offset, closer))
+        addNote(d, {*opener, 1}, fmt::format("to match this '{}'", text[*opener]));
 }
 
 } // namespace
 
 std::optional<ast::File> parseFile(const SourceFile& file, DiagnosticEngine& diagnostics) {
-  if (!checkNesting(file, diagnostics))
+  // The parser descends once per bracket: reject nesting that could exhaust the stack.
+  if (std::optional<uint32_t> deep = scanBrackets(file.text(), UINT32_MAX).tooDeep) {
+    diagnostics.error({*deep, 1}, fmt::format("nesting deeper than {} levels", kMaxNesting));
     return std::nullopt;
+  }
   const std::string& text = file.text();
   const char* begin = text.data();
   const char* first = begin;
@@ -146,34 +155,8 @@ std::optional<ast::File> parseFile(const SourceFile& file, DiagnosticEngine& dia
     // `file` ends in an expectation, so a plain failure is not expected; report it anyway.
     diagnostics.error(tokenAt(text, skipBlanks(text, uint32_t(first - begin))), "syntax error");
   } catch (const x3::expectation_failure<const char*>& failure) {
-    auto where = static_cast<uint32_t>(failure.where() - begin);
-    if (failure.which() == "'\"'") {
-      // An unterminated string: the parser stopped at the end of its line.
-      diagnostics.error({where, 0}, "missing '\"' at the end of the string; a string ends on the "
-                                    "line it starts");
-      return std::nullopt;
-    }
-    uint32_t offset = skipBlanks(text, where);
-    SourceRange token = tokenAt(text, offset);
-    if (std::optional<uint32_t> byte = nonAsciiAt(text, offset)) {
-      diagnostics.error({*byte, 1}, fmt::format("unexpected non-ASCII character (byte 0x{:02x}); "
-                                                "names use ASCII letters, digits and '_'",
-                                                static_cast<unsigned char>(text[*byte])));
-      return std::nullopt;
-    }
-    std::string found = describeToken(file, token);
-    std::string message = fmt::format("expected {}, found {}", failure.which(), found);
-    if (failure.which() == "identifier" && isKeyword(file.slice(token)))
-      message =
-          fmt::format("expected identifier, found keyword {}; keywords cannot be names", found);
-    Diagnostic& d =
-        diagnostics.error(token.length ? token : SourceRange{offset, 1}, std::move(message));
-    // Like clang's "to match this '('": point at the bracket a missing closer would close.
-    std::string which = failure.which();
-    for (char closer : {')', ']', '}'})
-      if (which.find(std::string{'\'', closer, '\''}) != std::string::npos)
-        if (std::optional<uint32_t> opener = unclosedOpener(text, offset, closer))
-          addNote(d, {*opener, 1}, fmt::format("to match this '{}'", text[*opener]));
+    reportExpectation(file, failure.which(), static_cast<uint32_t>(failure.where() - begin),
+                      diagnostics);
   }
   return std::nullopt;
 }

@@ -150,9 +150,11 @@ public:
       : spec_(spec), callee_(callee), resolve_(resolve), error_(error) {}
 
   std::optional<ir::AttrValue> convert(const ast::Value& written) {
+    written_ = &written;
     const ast::Value* value = literal(written);
     if (!value)
       return std::nullopt;
+    top_ = value;
     switch (spec_.kind) {
     case ir::ArgKind::Int:
       if (auto v = integer(*value))
@@ -180,6 +182,26 @@ public:
   }
 
 private:
+  /// Reports a problem with literal `at`. When the argument named a block parameter bound to
+  /// that literal, the error is at the use and a note shows the literal.
+  void report(const ast::Value& at, std::string message) {
+    if (&at != top_ || top_ == written_) {
+      error_(ast::rangeOf(at), std::move(message));
+      return;
+    }
+    Diagnostic& d = error_(ast::rangeOf(*written_), std::move(message));
+    addNote(
+        d, ast::rangeOf(at),
+        fmt::format("'{}' is bound to {} here", diagnosticText(*written_), describeLiteral(at)));
+  }
+
+  /// The name a chain argument is written as (for notes).
+  static std::string diagnosticText(const ast::Value& value) {
+    const ast::Chain* chain = ast::asChain(value);
+    auto* name = chain ? boost::get<ast::Identifier>(&chain->head) : nullptr;
+    return name ? name->name : std::string("the argument");
+  }
+
   /// The literal a value denotes, or nullptr after reporting a tensor where a literal belongs.
   const ast::Value* literal(const ast::Value& written) {
     Resolved resolved = resolve_(written);
@@ -193,24 +215,22 @@ private:
   }
 
   std::nullopt_t mismatch(const ast::Value& value) {
-    error_(ast::rangeOf(value),
-           fmt::format("argument '{}' of '{}' expects {}, got {}", spec_.name, callee_,
-                       ir::describeKind(spec_.kind), describeLiteral(value)));
+    report(value, fmt::format("argument '{}' of '{}' expects {}, got {}", spec_.name, callee_,
+                              ir::describeKind(spec_.kind), describeLiteral(value)));
     return std::nullopt;
   }
 
   std::optional<int64_t> integer(const ast::Value& value) {
     auto* number = boost::get<ast::Number>(&value);
     if (!number || !isIntegerText(number->text)) {
-      error_(ast::rangeOf(value), fmt::format("argument '{}' of '{}' expects an integer, got {}",
-                                              spec_.name, callee_, describeLiteral(value)));
+      report(value, fmt::format("argument '{}' of '{}' expects an integer, got {}", spec_.name,
+                                callee_, describeLiteral(value)));
       return std::nullopt;
     }
     std::optional<int64_t> parsed = parseInteger(number->text);
     if (!parsed || *parsed > kMaxInteger || *parsed < -kMaxInteger) {
-      error_(number->range, fmt::format("integer {} is too large; integers are at most {} in "
-                                        "magnitude",
-                                        number->text, kMaxInteger));
+      report(value, fmt::format("integer {} is too large; integers are at most {} in magnitude",
+                                number->text, kMaxInteger));
       return std::nullopt;
     }
     return parsed;
@@ -222,7 +242,7 @@ private:
       return mismatch(value);
     std::optional<double> parsed = parseReal(number->text);
     if (!parsed) {
-      error_(number->range, fmt::format("number {} is out of range", number->text));
+      report(value, fmt::format("number {} is out of range", number->text));
       return std::nullopt;
     }
     return ir::AttrValue(*parsed);
@@ -232,10 +252,7 @@ private:
     auto* string = boost::get<ast::String>(&value);
     if (!string)
       return mismatch(value);
-    std::vector<std::string_view> choices = spec_.choices;
-    if (spec_.kind == ir::ArgKind::Padding)
-      choices = {"same"};
-    std::vector<std::string> names(choices.begin(), choices.end());
+    std::vector<std::string> names(spec_.choices.begin(), spec_.choices.end());
     for (const std::string& name : names)
       if (name == string->text)
         return ir::AttrValue(name);
@@ -246,12 +263,11 @@ private:
     std::string hint = nearest.empty() ? "" : fmt::format("; did you mean \"{}\"?", nearest);
     if (spec_.kind == ir::ArgKind::Padding && nearest.empty())
       hint = "; for no padding write pad=0";
-    error_(string->range,
-           fmt::format("argument '{}' of '{}' must be {}{}, got \"{}\"{}", spec_.name, callee_,
-                       names.size() > 1 ? "one of " : "",
-                       spec_.kind == ir::ArgKind::Padding ? "an integer, a list [h, w] or \"same\""
-                                                          : quoted,
-                       string->text, hint));
+    std::string expected = spec_.kind == ir::ArgKind::Padding ? ir::describeKind(spec_.kind)
+                           : names.size() > 1                 ? "one of " + quoted
+                                                              : quoted;
+    report(value, fmt::format("argument '{}' of '{}' must be {}, got \"{}\"{}", spec_.name, callee_,
+                              expected, string->text, hint));
     return std::nullopt;
   }
 
@@ -279,6 +295,8 @@ private:
 
   const ir::ArgSpec& spec_;
   std::string_view callee_;
+  const ast::Value* written_ = nullptr; ///< the argument as written
+  const ast::Value* top_ = nullptr;     ///< the literal it denotes
   const Resolver& resolve_;
   const ErrorSink& error_;
 };

@@ -56,9 +56,8 @@ std::optional<ir::AttrValue> convertAttr(const ast::Value& value, const ir::ArgS
                                          std::string_view callee, const Resolver& resolve,
                                          const ErrorSink& error);
 
-/// Largest magnitude of an integer attribute or dimension. Sizes stay far from int64 overflow
-/// in every shape computation (products of two sizes, padded sums).
-inline constexpr int64_t kMaxInteger = 2147483647;
+/// Largest magnitude of an integer attribute or dimension.
+inline constexpr int64_t kMaxInteger = ir::kMaxDimSize;
 
 /// Parses an integer literal; nullopt when the text is not an integer or does not fit.
 std::optional<int64_t> parseInteger(std::string_view text);

@@ -1,22 +1,29 @@
 #include "compiler/frontend/lower.h"
 
 #include "compiler/frontend/arguments.h"
+#include "compiler/ir/internal_error.h"
 #include "compiler/ir/verifier.h"
 
 #include <fmt/format.h>
 
+#include <deque>
 #include <map>
 #include <set>
 #include <utility>
 
 namespace nnc {
 
+namespace x3 = boost::spirit::x3;
+
 namespace {
 
 /// Deepest nesting of block calls (blocks cannot recurse; this bounds pathological files).
 constexpr size_t kMaxBlockDepth = 64;
-/// Most operations in one model (blocks calling blocks twice grow exponentially when inlined).
-constexpr size_t kMaxNodes = 100'000;
+/// Most operations plus block instances in one model: blocks that call blocks twice grow
+/// exponentially when inlined.
+constexpr size_t kMaxWork = 100'000;
+/// Deepest nesting of calls being lowered at once, across block instances (guards the stack).
+constexpr size_t kMaxEvalDepth = 512;
 
 class ModelLowering {
 public:
@@ -35,12 +42,9 @@ public:
     if (failed_ || diagnostics_.hasErrors())
       return std::nullopt;
     std::vector<std::string> problems = ir::verify(graph_);
-    if (!problems.empty()) {
-      error(model_.name.range, fmt::format("internal error: invalid IR for model '{}': {}; this "
-                                           "is a bug in nnc",
-                                           model_.name.name, problems.front()));
-      return std::nullopt;
-    }
+    if (!problems.empty())
+      throw InternalError(
+          fmt::format("invalid IR for model '{}': {}", model_.name.name, problems.front()));
     return std::move(graph_);
   }
 
@@ -70,10 +74,21 @@ private:
   Diagnostic& error(SourceRange range, std::string message) {
     failed_ = true;
     Diagnostic& d = diagnostics_.error(range, std::move(message));
-    for (auto frame = frames_.rbegin(); frame != frames_.rend(); ++frame)
-      if (frame->block)
-        addNote(d, frame->callSite,
-                fmt::format("in block '{}' called here", frame->block->name.name));
+    // The chain of block calls that led here, innermost first; like clang's template
+    // backtrace, a long chain shows its ends and skips the middle.
+    constexpr size_t kShownAtEachEnd = 5;
+    size_t calls = frames_.size() - 1; // frames_[0] is the model itself
+    for (size_t index = 0; index < calls; ++index) {
+      const Frame& frame = frames_[frames_.size() - 1 - index];
+      bool middle = calls > 2 * kShownAtEachEnd && index >= kShownAtEachEnd &&
+                    index < calls - kShownAtEachEnd;
+      if (!middle)
+        addNote(d, frame.callSite,
+                fmt::format("in block '{}' called here", frame.block->name.name));
+      else if (index == kShownAtEachEnd)
+        addNote(d, frame.callSite,
+                fmt::format("(skipping {} block calls)", calls - 2 * kShownAtEachEnd));
+    }
     return d;
   }
 
@@ -168,6 +183,17 @@ private:
   }
 
   std::optional<ir::ValueId> evalChain(const ast::Chain& chain, Statement& statement) {
+    struct DepthGuard {
+      size_t& depth;
+      ~DepthGuard() { --depth; }
+    } guard{++evalDepth_};
+    if (evalDepth_ > kMaxEvalDepth) {
+      if (!std::exchange(tooDeep_, true))
+        error(chain.range, fmt::format("calls are nested more than {} deep once blocks are "
+                                       "inlined",
+                                       kMaxEvalDepth));
+      return std::nullopt;
+    }
     std::optional<ir::ValueId> current;
     if (auto* call = boost::get<ast::Call>(&chain.head))
       current = evalCall(call->callee, call->args, std::nullopt, statement);
@@ -250,6 +276,46 @@ private:
     return evalChain(*chain, statement);
   }
 
+  /// Counts one operation or block instance against the model's budget.
+  bool withinBudget(const ast::Identifier& callee) {
+    if (++work_ <= kMaxWork)
+      return true;
+    if (!std::exchange(tooLarge_, true))
+      error(callee.range, fmt::format("model '{}' grows beyond {} operations and block calls once "
+                                      "its blocks are inlined",
+                                      model_.name.name, kMaxWork));
+    return false;
+  }
+
+  /// The literal `value` denotes here, with every name inside it (a list's items) replaced by
+  /// the literal bound to it, so that it keeps its meaning when passed into a block. Returns
+  /// nullptr after reporting a tensor inside a list, or when a name failed earlier.
+  const ast::Value* materialize(const ast::Value& value) {
+    const ast::List* list = ast::asList(value);
+    if (!list)
+      return &value; // numbers, strings and booleans hold no names
+    ast::List copy;
+    copy.range = list->range;
+    bool changed = false;
+    for (const ast::Value& item : list->items) {
+      Resolved resolved = resolve(item);
+      if (resolved.kind == Resolved::Tensor)
+        error(ast::rangeOf(item), "a list holds numbers, not tensor values");
+      if (resolved.kind != Resolved::Literal)
+        return nullptr;
+      const ast::Value* literal = materialize(*resolved.literal);
+      if (!literal)
+        return nullptr;
+      changed |= literal != &item;
+      copy.items.push_back(*literal);
+    }
+    if (!changed)
+      return &value;
+    ast::Value& owned = materialized_.emplace_back();
+    owned = x3::forward_ast<ast::List>(std::move(copy));
+    return &owned;
+  }
+
   Resolved resolve(const ast::Value& value) const {
     const ast::Chain* chain = ast::asChain(value);
     if (!chain)
@@ -267,6 +333,8 @@ private:
   std::optional<ir::ValueId> lowerOp(const ir::OpInfo& op, const ast::Identifier& callee,
                                      const std::vector<ast::Arg>& args,
                                      std::optional<ir::ValueId> piped, Statement& statement) {
+    if (!withinBudget(callee))
+      return std::nullopt;
     std::optional<std::string> prefix = claimPrefix(callee, op.has(ir::kHasParams), statement);
     if (!prefix)
       return std::nullopt;
@@ -344,14 +412,6 @@ private:
       }
       node.params.push_back(ir::Param{std::string(role), name, std::move(shape)});
     }
-    if (graph_.nodes().size() >= kMaxNodes) {
-      if (std::exchange(tooLarge_, true))
-        return std::nullopt; // reported once
-      error(callee.range, fmt::format("model '{}' has more than {} operations once its blocks are "
-                                      "inlined",
-                                      model_.name.name, kMaxNodes));
-      return std::nullopt;
-    }
     std::string resultName = fmt::format("{}.{}", statement.name, ++statement.temps);
     return graph_.addNode(std::move(node), resultName, std::move(inferred.type));
   }
@@ -366,7 +426,10 @@ private:
       error(callee.range, fmt::format("blocks are nested more than {} deep", kMaxBlockDepth));
       return std::nullopt;
     }
-    std::optional<std::string> prefix = claimPrefix(callee, blockHasParams(block), statement);
+    if (!withinBudget(callee))
+      return std::nullopt;
+    std::optional<std::string> prefix =
+        claimPrefix(callee, decls_.withWeights.count(&block) != 0, statement);
     if (!prefix)
       return std::nullopt;
     std::vector<ParamSlot> slots;
@@ -384,7 +447,8 @@ private:
       Binding binding;
       Resolved resolved = source.value ? resolve(*source.value) : Resolved{Resolved::Tensor};
       if (resolved.kind == Resolved::Literal) {
-        binding = Binding{Resolved::Literal, 0, resolved.literal};
+        if (const ast::Value* literal = materialize(*resolved.literal))
+          binding = Binding{Resolved::Literal, 0, literal};
       } else if (resolved.kind == Resolved::Tensor) {
         std::optional<ir::ValueId> value =
             evalTensor(source, piped, slots[i].name, block.name.name, statement);
@@ -404,49 +468,6 @@ private:
     return result;
   }
 
-  /// Whether inlining `block` creates weights (it then counts as a parameterized op).
-  bool blockHasParams(const ast::Block& block) {
-    if (auto it = blockHasParams_.find(&block); it != blockHasParams_.end())
-      return it->second;
-    blockHasParams_[&block] = false; // guards against cycles, which are reported elsewhere
-    bool result = false;
-    std::function<void(const ast::Chain&)> visitChain;
-    auto visitCallee = [&](const std::string& name) {
-      if (const ir::OpInfo* op = ir::findOp(name))
-        result |= op->has(ir::kHasParams);
-      else if (const ast::Block* callee = decls_.findBlock(name))
-        result |= blockHasParams(*callee);
-    };
-    std::function<void(const ast::Value&)> visitValue = [&](const ast::Value& value) {
-      if (const ast::Chain* chain = ast::asChain(value))
-        visitChain(*chain);
-      else if (const ast::List* list = ast::asList(value))
-        for (const ast::Value& item : list->items)
-          visitValue(item);
-    };
-    auto visitTerm = [&](const ast::Term& term) {
-      if (auto* call = boost::get<ast::Call>(&term)) {
-        visitCallee(call->callee.name);
-        for (const ast::Arg& arg : call->args)
-          visitValue(arg.value);
-      } else {
-        visitCallee(boost::get<ast::Identifier>(term).name);
-      }
-    };
-    visitChain = [&](const ast::Chain& chain) {
-      if (boost::get<ast::Call>(&chain.head))
-        visitTerm(chain.head);
-      for (const ast::Term& link : chain.links)
-        visitTerm(link);
-    };
-    for (const ast::Stmt& stmt : block.body)
-      if (auto* assign = boost::get<ast::AssignStmt>(&stmt))
-        visitChain(assign->value);
-    visitChain(block.result);
-    blockHasParams_[&block] = result;
-    return result;
-  }
-
   const ast::Model& model_;
   const Declarations& decls_;
   DiagnosticEngine& diagnostics_;
@@ -454,9 +475,12 @@ private:
   ir::Graph graph_;
   std::vector<Frame> frames_;
   std::map<std::string, SourceRange> weightNames_;
-  std::map<const ast::Block*, bool> blockHasParams_;
+  std::deque<ast::Value> materialized_; ///< lists rewritten by materialize(); stable addresses
+  size_t work_ = 0;
+  size_t evalDepth_ = 0;
   bool failed_ = false;
   bool tooLarge_ = false;
+  bool tooDeep_ = false;
 };
 
 } // namespace

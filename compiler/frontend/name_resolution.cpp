@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <functional>
 
 namespace nnc {
 
@@ -57,6 +56,8 @@ public:
 
   /// Blocks this body calls, with the call's callee name, in order.
   std::vector<std::pair<const ast::Block*, const ast::Identifier*>> calledBlocks;
+  /// Whether the body calls an operator that has weights.
+  bool callsWeightedOp = false;
 
 private:
   struct Binding {
@@ -158,7 +159,9 @@ private:
   }
 
   void visitCall(const ast::Identifier& callee, const std::vector<ast::Arg>* args) {
-    if (!ir::findOp(callee.name)) {
+    if (const ir::OpInfo* op = ir::findOp(callee.name)) {
+      callsWeightedOp |= op->has(ir::kHasParams);
+    } else {
       if (const ast::Block* target = decls_.findBlock(callee.name)) {
         calledBlocks.emplace_back(target, &callee);
       } else if (bindings_.count(callee.name)) {
@@ -212,42 +215,58 @@ private:
   bool ok_ = true;
 };
 
-/// Reports each cycle of block calls once and marks its blocks broken.
-void checkRecursion(
-    Declarations& decls, DiagnosticEngine& diagnostics,
-    const std::map<const ast::Block*,
-                   std::vector<std::pair<const ast::Block*, const ast::Identifier*>>>& calls) {
+using BlockCalls = std::vector<std::pair<const ast::Block*, const ast::Identifier*>>;
+
+/// Walks the graph of block calls depth-first without recursion (a file may chain thousands of
+/// blocks): reports each cycle once and marks its blocks broken, and marks the blocks that
+/// create weights when inlined (directly, or through a block they call).
+void analyzeBlockCalls(Declarations& decls, DiagnosticEngine& diagnostics,
+                       const std::map<const ast::Block*, BlockCalls>& calls,
+                       const std::set<const ast::Block*>& directWeights) {
   enum class State { Unvisited, Active, Done };
   std::map<const ast::Block*, State> state;
-  std::vector<const ast::Block*> stack;
-  std::function<void(const ast::Block*)> visit = [&](const ast::Block* block) {
-    state[block] = State::Active;
-    stack.push_back(block);
-    auto it = calls.find(block);
-    if (it != calls.end()) {
-      for (const auto& [callee, site] : it->second) {
-        if (state[callee] == State::Active) {
-          std::string path;
-          for (auto pos = std::find(stack.begin(), stack.end(), callee); pos != stack.end();
-               ++pos) {
-            path += fmt::format("'{}' -> ", (*pos)->name.name);
-            decls.broken.insert(*pos);
-          }
-          diagnostics.error(site->range,
-                            fmt::format("block '{}' calls itself ({}'{}'); blocks are inlined and "
-                                        "cannot be recursive",
-                                        callee->name.name, path, callee->name.name));
-        } else if (state[callee] == State::Unvisited) {
-          visit(callee);
+  struct Frame {
+    const ast::Block* block;
+    size_t next; ///< index of the next call to follow
+  };
+  for (const auto& [name, root] : decls.blocks) {
+    if (state[root] != State::Unvisited)
+      continue;
+    std::vector<Frame> stack{{root, 0}};
+    state[root] = State::Active;
+    while (!stack.empty()) {
+      Frame& frame = stack.back();
+      const BlockCalls& out = calls.at(frame.block);
+      if (frame.next == out.size()) {
+        // Every callee is done: this block creates weights if any callee does.
+        bool weights = directWeights.count(frame.block) != 0;
+        for (const auto& [callee, site] : out)
+          weights |= decls.withWeights.count(callee) != 0;
+        if (weights)
+          decls.withWeights.insert(frame.block);
+        state[frame.block] = State::Done;
+        stack.pop_back();
+        continue;
+      }
+      const auto& [callee, site] = out[frame.next++];
+      if (state[callee] == State::Unvisited) {
+        state[callee] = State::Active;
+        stack.push_back({callee, 0});
+      } else if (state[callee] == State::Active) {
+        std::string path;
+        auto first = std::find_if(stack.begin(), stack.end(),
+                                  [&](const Frame& f) { return f.block == callee; });
+        for (auto it = first; it != stack.end(); ++it) {
+          path += fmt::format("'{}' -> ", it->block->name.name);
+          decls.broken.insert(it->block);
         }
+        diagnostics.error(site->range,
+                          fmt::format("block '{}' calls itself ({}'{}'); blocks are inlined and "
+                                      "cannot be recursive",
+                                      callee->name.name, path, callee->name.name));
       }
     }
-    stack.pop_back();
-    state[block] = State::Done;
-  };
-  for (const auto& [name, block] : decls.blocks)
-    if (state[block] == State::Unvisited)
-      visit(block);
+  }
 }
 
 } // namespace
@@ -283,18 +302,20 @@ Declarations resolveNames(const ast::File& file, DiagnosticEngine& diagnostics) 
     }
   }
 
-  std::map<const ast::Block*, std::vector<std::pair<const ast::Block*, const ast::Identifier*>>>
-      calls;
+  std::map<const ast::Block*, BlockCalls> calls;
+  std::set<const ast::Block*> directWeights;
   std::set<const ast::Block*> called;
   for (const auto& [name, block] : decls.blocks) {
     BodyChecker checker(decls, diagnostics, block);
     if (!checker.checkBlock(*block))
       decls.broken.insert(block);
     calls[block] = checker.calledBlocks;
+    if (checker.callsWeightedOp)
+      directWeights.insert(block);
     for (const auto& [callee, site] : checker.calledBlocks)
       called.insert(callee);
   }
-  checkRecursion(decls, diagnostics, calls);
+  analyzeBlockCalls(decls, diagnostics, calls, directWeights);
   for (const ast::Model* model : decls.models) {
     BodyChecker checker(decls, diagnostics, nullptr);
     checker.checkModel(*model);

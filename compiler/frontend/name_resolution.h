@@ -21,6 +21,8 @@ struct Declarations {
   /// Blocks whose bodies have name errors; calls to them are not instantiated (the errors were
   /// reported once, at the block).
   std::set<const ast::Block*> broken;
+  /// Blocks whose inlining creates weights; a call to one counts as a parameterized op.
+  std::set<const ast::Block*> withWeights;
 
   const ast::Block* findBlock(std::string_view name) const;
 };

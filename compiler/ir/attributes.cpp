@@ -37,8 +37,7 @@ bool attrMatchesKind(const AttrValue& value, ArgKind kind) {
     return std::holds_alternative<std::vector<int64_t>>(value) &&
            std::get<std::vector<int64_t>>(value).size() == 2;
   case ArgKind::Padding:
-    return std::holds_alternative<std::string>(value) ? std::get<std::string>(value) == "same"
-                                                      : attrMatchesKind(value, ArgKind::IntPair);
+    return std::holds_alternative<std::string>(value) || attrMatchesKind(value, ArgKind::IntPair);
   case ArgKind::Tensor:
   case ArgKind::Tensors:
     return false;

@@ -26,7 +26,8 @@ using AttrValue = std::variant<int64_t, double, bool, std::string, std::vector<i
 /// "512", "0.1", "true", "\"same\"", "[3, 3]"
 std::string formatAttr(const AttrValue& value);
 
-/// Whether a stored value has the representation `kind` requires.
+/// Whether a stored value has the representation `kind` requires (which strings are allowed
+/// is the op table's `choices`).
 bool attrMatchesKind(const AttrValue& value, ArgKind kind);
 
 /// "an integer", "a number", ... for diagnostics.

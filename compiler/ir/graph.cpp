@@ -1,5 +1,7 @@
 #include "compiler/ir/graph.h"
 
+#include "compiler/ir/internal_error.h"
+
 #include <fmt/format.h>
 
 #include <optional>
@@ -9,7 +11,7 @@ namespace nnc::ir {
 const AttrValue& Node::attr(std::string_view name) const {
   int index = info().attrIndex(name);
   if (index < 0 || static_cast<size_t>(index) >= attrs.size())
-    throw std::logic_error(fmt::format("{} has no attribute '{}'", info().name, name));
+    throw InternalError(fmt::format("{} has no attribute '{}'", info().name, name));
   return attrs[index];
 }
 
@@ -57,7 +59,8 @@ std::string Graph::uniqueName(const std::string& base) const {
   auto taken = [&](const std::string& name) { return valueByName_.count(name) != 0; };
   if (!taken(base))
     return base;
-  for (int suffix = 2;; ++suffix)
+  int& suffix = nextSuffix_.try_emplace(base, 2).first->second;
+  for (;; ++suffix)
     if (std::string candidate = fmt::format("{}.{}", base, suffix); !taken(candidate))
       return candidate;
 }

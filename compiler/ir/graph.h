@@ -80,7 +80,8 @@ private:
   std::vector<Node> nodes_;
   std::vector<ValueId> inputs_;
   std::vector<Output> outputs_;
-  std::unordered_map<std::string, ValueId> valueByName_; ///< keeps naming O(1) per value
+  std::unordered_map<std::string, ValueId> valueByName_;    ///< keeps naming O(1) per value
+  mutable std::unordered_map<std::string, int> nextSuffix_; ///< per base name, for uniqueName
 };
 
 /// All models of one file, in the order written.

@@ -2,7 +2,9 @@
 
 #include "compiler/ir/shape_rules.h"
 
+#include "compiler/ir/internal_error.h"
 #include <array>
+
 #include <fmt/format.h>
 
 namespace nnc::ir {
@@ -27,6 +29,10 @@ ArgSpec defaultsTo(std::string_view name, ArgKind kind, std::string_view other) 
 ArgSpec oneOf(std::string_view name, std::string value, std::vector<std::string_view> choices) {
   return {name, ArgKind::String, AttrValue(std::move(value)), {}, std::move(choices)};
 }
+/// An integer or [h, w] padding that may also be one of the strings in `choices`.
+ArgSpec padding(std::string_view name, std::vector<std::string_view> choices) {
+  return {name, ArgKind::Padding, AttrValue(std::vector<int64_t>{0, 0}), {}, std::move(choices)};
+}
 AttrValue pair(int64_t h, int64_t w) {
   return std::vector<int64_t>{h, w};
 }
@@ -43,7 +49,7 @@ std::vector<OpInfo> buildTable() {
      {"weight", "bias"}, kHasParams, M::Never, inferDense, "fully connected layer over the last axis"},
     {OpKind::Conv2d, "conv2d",
      {tensor("x"), required("filters", K::Int), required("kernel", K::IntPair),
-      optional("stride", K::IntPair, pair(1, 1)), optional("pad", K::Padding, pair(0, 0)),
+      optional("stride", K::IntPair, pair(1, 1)), padding("pad", {"same"}),
       optional("dilation", K::IntPair, pair(1, 1)), optional("groups", K::Int, int64_t{1}),
       optional("bias", K::Bool, true)},
      {"weight", "bias"}, kHasParams, M::Never, inferConv2d, "2-D convolution over NCHW"},
@@ -100,7 +106,8 @@ std::vector<OpInfo> buildTable() {
     {OpKind::Tanh, "tanh", {tensor("x")}, {}, kUnary, M::Always, inferUnary, "tanh(x)"},
     {OpKind::Softplus, "softplus",
      {tensor("x"), optional("beta", K::Float, 1.0), optional("threshold", K::Float, 20.0)}, {},
-     kUnary, M::Always, inferSoftplus, "beta*x > threshold ? x : log(1 + exp(beta*x)) / beta"},
+     kUnary, M::IfBetaPositive, inferSoftplus,
+     "beta*x > threshold ? x : log(1 + exp(beta*x)) / beta"},
     {OpKind::Softsign, "softsign", {tensor("x")}, {}, kUnary, M::Always, inferUnary,
      "x / (1 + |x|)"},
     {OpKind::Gelu, "gelu", {tensor("x"), oneOf("approximate", "none", {"none", "tanh"})}, {}, kUnary,
@@ -136,10 +143,10 @@ const std::vector<OpInfo>& table() {
 #include "compiler/ir/ops.def"
     };
     if (built.size() != kNumOps)
-      throw std::logic_error("op table and ops.def disagree on the number of operators");
+      throw InternalError("op table and ops.def disagree on the number of operators");
     for (size_t i = 0; i < kNumOps; ++i)
       if (static_cast<size_t>(built[i].kind) != i || built[i].name != kNames[i])
-        throw std::logic_error(fmt::format("op table entry {} is out of order", built[i].name));
+        throw InternalError(fmt::format("op table entry {} is out of order", built[i].name));
     return built;
   }();
   return ops;
@@ -150,7 +157,7 @@ const std::vector<OpInfo>& table() {
 const AttrValue& InferContext::attr(std::string_view name) const {
   int index = op_.attrIndex(name);
   if (index < 0 || static_cast<size_t>(index) >= attrs_.size())
-    throw std::logic_error(fmt::format("{} has no attribute '{}'", op_.name, name));
+    throw InternalError(fmt::format("{} has no attribute '{}'", op_.name, name));
   return attrs_[index];
 }
 

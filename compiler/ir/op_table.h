@@ -40,6 +40,7 @@ enum class Monotonicity {
   Never,
   Always,
   IfAlphaNonNegative,  ///< when its `alpha` attribute is >= 0
+  IfBetaPositive,      ///< when its `beta` attribute is > 0
   IfWeightNonNegative, ///< when its weight (a slope) is >= 0, known once weights are loaded
 };
 

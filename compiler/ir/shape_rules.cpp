@@ -84,9 +84,10 @@ InferOutcome inferLinear(const InferContext& ctx, int64_t units, int64_t outputs
   int64_t in = x.shape.back().size();
   Inferred result{x, {}};
   result.type.shape.back() = Dim::known(units);
-  result.params.emplace_back("weight", Shape{Dim::known(outputs), Dim::known(in)});
+  const std::vector<std::string_view>& roles = ctx.op().params; // {"weight", "bias"}
+  result.params.emplace_back(roles.at(0), Shape{Dim::known(outputs), Dim::known(in)});
   if (bias)
-    result.params.emplace_back("bias", Shape{Dim::known(outputs)});
+    result.params.emplace_back(roles.at(1), Shape{Dim::known(outputs)});
   return result;
 }
 
@@ -170,8 +171,8 @@ InferOutcome inferMaxout(const InferContext& ctx) {
   if (auto error = expectPositive(ctx, "pieces"))
     return *error;
   int64_t units = ctx.intAttr("units"), pieces = ctx.intAttr("pieces");
-  if (multiplyOverflows(units, pieces))
-    return fail("units * pieces is too large", "pieces");
+  if (multiplyOverflows(units, pieces) || units * pieces > kMaxDimSize)
+    return fail(fmt::format("units * pieces would be larger than {}", kMaxDimSize), "pieces");
   return inferLinear(ctx, units, units * pieces, true);
 }
 
@@ -286,18 +287,20 @@ InferOutcome inferFlatten(const InferContext& ctx) {
       if (flat.isSymbol())
         return fail(fmt::format("flatten cannot multiply the symbols {} and {} of {}",
                                 flat.symbolName(), dim.symbolName(), x.str()),
-                    "x");
+                    firstOperandName(ctx));
       flat = dim;
     } else {
-      if (multiplyOverflows(known, dim.size()))
-        return fail(fmt::format("flatten of {} has too many elements", x.str()), "x");
+      if (multiplyOverflows(known, dim.size()) || known * dim.size() > kMaxDimSize)
+        return fail(fmt::format("flatten of {} would have more than {} elements per row", x.str(),
+                                kMaxDimSize),
+                    firstOperandName(ctx));
       known *= dim.size();
     }
   }
   if (flat.isSymbol() && known != 1)
     return fail(fmt::format("flatten cannot multiply the symbol {} by {} in {}", flat.symbolName(),
                             known, x.str()),
-                "x");
+                firstOperandName(ctx));
   if (flat.isKnown())
     flat = Dim::known(known);
   return Inferred{TensorType{{x.shape[0], flat}}, {}};
@@ -343,6 +346,10 @@ InferOutcome inferConcat(const InferContext& ctx) {
       return failAtOperand(fmt::format("concat needs known sizes along axis {}: {} and {}", axis,
                                        first.str(), other.str()),
                            static_cast<int>(i));
+    if (joined.size() + add.size() > kMaxDimSize)
+      return failAtOperand(
+          fmt::format("concat along axis {} would be larger than {}", axis, kMaxDimSize),
+          static_cast<int>(i));
     joined = Dim::known(joined.size() + add.size());
   }
   TensorType type = first;

@@ -31,6 +31,10 @@ private:
 
 using Shape = std::vector<Dim>;
 
+/// Largest size of one dimension (and of any integer attribute). Keeping sizes below 2^31 keeps
+/// every shape computation (a product of two sizes, a padded sum) far from int64 overflow.
+inline constexpr int64_t kMaxDimSize = 2147483647;
+
 /// "[N, 3, 32, 32]"
 std::string formatShape(const Shape& shape);
 

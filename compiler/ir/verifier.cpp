@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace nnc::ir {
@@ -63,17 +64,26 @@ private:
       }
       operandTypes.push_back(graph_.value(operand).type);
     }
-    checkArity(node, where);
+    bool arityOk = checkArity(node, where);
     std::vector<const ArgSpec*> specs = op.attrSpecs();
     if (node.attrs.size() != specs.size()) {
       report(fmt::format("{} has {} attributes, its op has {}", where, node.attrs.size(),
                          specs.size()));
       return;
     }
-    for (size_t i = 0; i < specs.size(); ++i)
-      if (!attrMatchesKind(node.attrs[i], specs[i]->kind))
+    bool attrsOk = true;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const auto* text = std::get_if<std::string>(&node.attrs[i]);
+      bool allowed = attrMatchesKind(node.attrs[i], specs[i]->kind) &&
+                     (!text || std::find(specs[i]->choices.begin(), specs[i]->choices.end(),
+                                         *text) != specs[i]->choices.end());
+      if (!allowed)
         report(fmt::format("{} attribute '{}' is not {}", where, specs[i]->name,
                            describeKind(specs[i]->kind)));
+      attrsOk &= allowed;
+    }
+    if (!attrsOk || !arityOk)
+      return; // shape inference assumes a well-formed node
     if (!validValue(node.result) || graph_.value(node.result).producer != id) {
       report(fmt::format("{} result does not point back at it", where));
       return;
@@ -91,7 +101,7 @@ private:
     checkParams(node, inferred, where);
   }
 
-  void checkArity(const Node& node, const std::string& where) {
+  bool checkArity(const Node& node, const std::string& where) {
     size_t fixed = 0;
     bool variadic = false;
     for (const ArgSpec& arg : node.info().args) {
@@ -102,6 +112,7 @@ private:
                        : node.operands.size() == fixed;
     if (!ok)
       report(fmt::format("{} has {} operands", where, node.operands.size()));
+    return ok;
   }
 
   void checkParams(const Node& node, const Inferred& inferred, const std::string& where) {

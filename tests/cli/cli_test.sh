@@ -37,6 +37,8 @@ expect_in "$tmp/err" "bad.nn:3:7: error: unknown operator 'rleu'; did you mean '
 expect_in "$tmp/err" "^      \^~~~$" "caret line"
 expect_exit 1 "check of a missing file" "$nnc" check "$tmp/missing.nn"
 expect_in "$tmp/err" "cannot open" "missing file message"
+expect_exit 1 "check of a directory" "$nnc" check "$tmp"
+expect_in "$tmp/err" "is a directory" "directory message"
 expect_exit 1 "check of a good and a bad file" "$nnc" check "$tmp/good.nn" "$tmp/bad.nn"
 expect_exit 0 "ir of a valid file" "$nnc" ir "$tmp/good.nn"
 expect_in "$tmp/out" "%y = relu(%x) : f32\[N, 4\]" "ir output"

@@ -88,10 +88,12 @@ TEST(OpTable, TraitsThatPassesUse) {
   for (OpKind kind : {OpKind::Gelu, OpKind::Silu, OpKind::Mish, OpKind::HardSwish})
     EXPECT_EQ(opInfo(kind).monotonicity, Monotonicity::Never) << opInfo(kind).name;
   for (OpKind kind : {OpKind::Relu, OpKind::Relu6, OpKind::Selu, OpKind::Celu, OpKind::Sigmoid,
-                      OpKind::Tanh, OpKind::Softplus, OpKind::HardTanh, OpKind::Clamp})
+                      OpKind::Tanh, OpKind::HardTanh, OpKind::Clamp})
     EXPECT_EQ(opInfo(kind).monotonicity, Monotonicity::Always) << opInfo(kind).name;
   EXPECT_EQ(opInfo(OpKind::LeakyRelu).monotonicity, Monotonicity::IfAlphaNonNegative);
   EXPECT_EQ(opInfo(OpKind::Elu).monotonicity, Monotonicity::IfAlphaNonNegative);
+  // With beta < 0 softplus falls: beta=-1, threshold=0 gives f(-0.1) = -0.1 > f(0) = -0.69.
+  EXPECT_EQ(opInfo(OpKind::Softplus).monotonicity, Monotonicity::IfBetaPositive);
   EXPECT_EQ(opInfo(OpKind::Prelu).monotonicity, Monotonicity::IfWeightNonNegative);
   EXPECT_TRUE(opInfo(OpKind::Relu).has(kIdempotent));
   EXPECT_FALSE(opInfo(OpKind::Sigmoid).has(kIdempotent));

@@ -1,6 +1,7 @@
 // nnc: the command-line driver. `nnc check`, `nnc ir`; exit 0 on success, 1 on errors in the
-// input, 2 on bad usage.
+// input, 2 on bad usage, 3 on an internal compiler error (a bug in nnc).
 #include "compiler/frontend/frontend.h"
+#include "compiler/ir/internal_error.h"
 #include "compiler/ir/printer.h"
 #include "nnc/version.h"
 
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -18,9 +20,15 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitInternalError = 3;
 
 /// Reads a model file; on failure prints why and returns nothing.
 std::optional<nnc::SourceFile> readSource(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    fmt::print(stderr, "nnc: error: '{}' is a directory, not a model file\n", path);
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     fmt::print(stderr, "nnc: error: cannot open '{}': {}\n", path, std::strerror(errno));
@@ -105,9 +113,18 @@ int main(int argc, char** argv) {
       return runCheck(checkFiles);
     if (*ir)
       return runIr(irFile, irModel);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "nnc: internal error: {}\n", e.what());
+  } catch (const nnc::InternalError& e) {
+    fmt::print(stderr,
+               "nnc: internal compiler error: {}\nThis is a bug in nnc; please report it "
+               "with the model file.\n",
+               e.what());
+    return kExitInternalError;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "nnc: error: out of memory\n");
     return kExitError;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nnc: internal compiler error: {}\n", e.what());
+    return kExitInternalError;
   }
   return kExitUsage;
 }
