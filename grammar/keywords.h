@@ -7,8 +7,8 @@
 namespace nnc {
 
 /// Words that cannot be used as names.
-inline constexpr std::array<std::string_view, 8> kKeywords = {
-    "model", "block", "input", "output", "return", "true", "false", "f32"};
+inline constexpr std::array<std::string_view, 8> kKeywords = {"model",  "block", "input", "output",
+                                                              "return", "true",  "false", "f32"};
 
 inline bool isKeyword(std::string_view word) {
   for (std::string_view keyword : kKeywords)

@@ -1,0 +1,22 @@
+// Activation functions as vector math, and their elementwise loops.
+#pragma once
+
+#include "compiler/codegen/target.h"
+#include "compiler/ir/op_table.h"
+
+#include <llvm/IR/Module.h>
+
+#include <vector>
+
+namespace nnc::codegen {
+
+/// Whether this version of nnc generates a kernel for the activation.
+bool hasActivationKernel(ir::OpKind op);
+
+/// Emits `void name(const float* x, float* y, int64_t n)` applying activation `op` with its
+/// resolved attributes (in the order of OpInfo::attrSpecs()). Requires hasActivationKernel(op).
+llvm::Function* emitActivationKernel(llvm::Module& module, llvm::StringRef name,
+                                     const TargetIsa& isa, ir::OpKind op,
+                                     const std::vector<ir::AttrValue>& attrs);
+
+} // namespace nnc::codegen

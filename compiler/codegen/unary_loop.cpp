@@ -1,0 +1,160 @@
+#include "compiler/codegen/unary_loop.h"
+
+#include <llvm/IR/Intrinsics.h>
+
+namespace nnc::codegen {
+
+namespace {
+
+/// Function attributes that keep LLVM from splitting the explicit vectors into narrower ones.
+void setVectorAttributes(llvm::Function& function, const TargetIsa& isa) {
+  std::string bits = std::to_string(isa.vectorBits());
+  function.addFnAttr("prefer-vector-width", bits);
+  function.addFnAttr("min-legal-vector-width", bits);
+  function.addFnAttr(llvm::Attribute::NoUnwind);
+  function.addFnAttr("target-cpu", isa.cpu);
+}
+
+class LoopEmitter {
+public:
+  LoopEmitter(llvm::Function& function, const TargetIsa& isa, const VectorMath& math)
+      : function_(function), isa_(isa), math_(math), builder_(function.getContext()),
+        vector_(llvm::FixedVectorType::get(builder_.getFloatTy(), isa.vectorWidth)) {
+    auto args = function.arg_begin();
+    x_ = &*args++;
+    y_ = &*args++;
+    n_ = &*args;
+    x_->setName("x");
+    y_->setName("y");
+    n_->setName("n");
+  }
+
+  void emit() {
+    llvm::LLVMContext& context = function_.getContext();
+    auto* entry = llvm::BasicBlock::Create(context, "entry", &function_);
+    auto* exit = llvm::BasicBlock::Create(context, "exit", &function_);
+    builder_.SetInsertPoint(entry);
+    // Whole blocks of kUnroll vectors, then single vectors, then the tail.
+    llvm::Value* blockEnd =
+        builder_.CreateAnd(n_, builder_.getInt64(~uint64_t(isa_.vectorWidth * kUnroll - 1)));
+    llvm::Value* vectorEnd =
+        builder_.CreateAnd(n_, builder_.getInt64(~uint64_t(isa_.vectorWidth - 1)));
+    // n < 0 behaves as 0: every bound is then <= 0 and no loop runs.
+    llvm::Value* positive = builder_.CreateICmpSGT(n_, builder_.getInt64(0));
+    auto* loops = llvm::BasicBlock::Create(context, "loops", &function_, exit);
+    builder_.CreateCondBr(positive, loops, exit);
+    builder_.SetInsertPoint(loops);
+
+    llvm::Value* i = emitLoop("block", builder_.getInt64(0), blockEnd,
+                              isa_.vectorWidth * kUnroll, [&](llvm::Value* index) {
+                                std::vector<llvm::Value*> inputs;
+                                for (unsigned u = 0; u < kUnroll; ++u)
+                                  inputs.push_back(load(offset(index, u)));
+                                for (unsigned u = 0; u < kUnroll; ++u)
+                                  store(math_(builder_, inputs[u]), offset(index, u));
+                              });
+    i = emitLoop("vector", i, vectorEnd, isa_.vectorWidth, [&](llvm::Value* index) {
+      store(math_(builder_, load(index)), index);
+    });
+    llvm::Value* remaining = builder_.CreateSub(n_, i, "remaining");
+    auto* tail = llvm::BasicBlock::Create(context, "tail", &function_, exit);
+    builder_.CreateCondBr(builder_.CreateICmpSGT(remaining, builder_.getInt64(0)), tail, exit);
+    builder_.SetInsertPoint(tail);
+    if (isa_.kind == IsaKind::Sse)
+      emitBufferedTail(i, remaining);
+    else
+      emitMaskedTail(i, remaining);
+    builder_.CreateBr(exit);
+    builder_.SetInsertPoint(exit);
+    builder_.CreateRetVoid();
+  }
+
+private:
+  llvm::Value* offset(llvm::Value* index, unsigned vectors) {
+    return vectors ? builder_.CreateAdd(index, builder_.getInt64(vectors * isa_.vectorWidth))
+                   : index;
+  }
+  llvm::Value* at(llvm::Value* base, llvm::Value* index) {
+    return builder_.CreateGEP(builder_.getFloatTy(), base, index);
+  }
+  llvm::Value* load(llvm::Value* index) {
+    return builder_.CreateAlignedLoad(vector_, at(x_, index), llvm::Align(4));
+  }
+  void store(llvm::Value* value, llvm::Value* index) {
+    builder_.CreateAlignedStore(value, at(y_, index), llvm::Align(4));
+  }
+
+  /// for (index = begin; index < end; index += step) body(index); returns the final index.
+  llvm::Value* emitLoop(const char* name, llvm::Value* begin, llvm::Value* end, unsigned step,
+                        const std::function<void(llvm::Value*)>& body) {
+    llvm::LLVMContext& context = function_.getContext();
+    auto* before = builder_.GetInsertBlock();
+    auto* header = llvm::BasicBlock::Create(context, std::string(name) + ".header", &function_);
+    auto* loop = llvm::BasicBlock::Create(context, std::string(name) + ".body", &function_);
+    auto* after = llvm::BasicBlock::Create(context, std::string(name) + ".end", &function_);
+    builder_.CreateBr(header);
+    builder_.SetInsertPoint(header);
+    llvm::PHINode* index = builder_.CreatePHI(builder_.getInt64Ty(), 2, std::string(name) + ".i");
+    index->addIncoming(begin, before);
+    builder_.CreateCondBr(builder_.CreateICmpSLT(index, end), loop, after);
+    builder_.SetInsertPoint(loop);
+    body(index);
+    llvm::Value* next = builder_.CreateAdd(index, builder_.getInt64(step));
+    index->addIncoming(next, builder_.GetInsertBlock());
+    builder_.CreateBr(header);
+    builder_.SetInsertPoint(after);
+    return index;
+  }
+
+  /// AVX-512 and AVX2: lanes [0, remaining) through a masked load and store.
+  void emitMaskedTail(llvm::Value* index, llvm::Value* remaining) {
+    std::vector<llvm::Constant*> lanes;
+    for (unsigned lane = 0; lane < isa_.vectorWidth; ++lane)
+      lanes.push_back(builder_.getInt32(lane));
+    llvm::Value* count = builder_.CreateVectorSplat(
+        isa_.vectorWidth, builder_.CreateTrunc(remaining, builder_.getInt32Ty()));
+    llvm::Value* mask = builder_.CreateICmpULT(llvm::ConstantVector::get(lanes), count, "mask");
+    llvm::Value* input = builder_.CreateMaskedLoad(vector_, at(x_, index), llvm::Align(4), mask,
+                                                   llvm::Constant::getNullValue(vector_));
+    builder_.CreateMaskedStore(math_(builder_, input), at(y_, index), llvm::Align(4), mask);
+  }
+
+  /// SSE has no masked moves: copy the tail into a zeroed vector-sized buffer and back.
+  void emitBufferedTail(llvm::Value* index, llvm::Value* remaining) {
+    llvm::IRBuilder<> entryBuilder(&function_.getEntryBlock(), function_.getEntryBlock().begin());
+    llvm::AllocaInst* buffer = entryBuilder.CreateAlloca(vector_, nullptr, "tail.buffer");
+    buffer->setAlignment(llvm::Align(16));
+    llvm::Value* bytes = builder_.CreateMul(remaining, builder_.getInt64(sizeof(float)));
+    builder_.CreateAlignedStore(llvm::Constant::getNullValue(vector_), buffer, llvm::Align(16));
+    builder_.CreateMemCpy(buffer, llvm::Align(16), at(x_, index), llvm::Align(4), bytes);
+    llvm::Value* input = builder_.CreateAlignedLoad(vector_, buffer, llvm::Align(16));
+    builder_.CreateAlignedStore(math_(builder_, input), buffer, llvm::Align(16));
+    builder_.CreateMemCpy(at(y_, index), llvm::Align(4), buffer, llvm::Align(16), bytes);
+  }
+
+  llvm::Function& function_;
+  const TargetIsa& isa_;
+  const VectorMath& math_;
+  llvm::IRBuilder<> builder_;
+  llvm::FixedVectorType* vector_;
+  llvm::Value* x_;
+  llvm::Value* y_;
+  llvm::Value* n_;
+};
+
+} // namespace
+
+llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
+                              const VectorMath& math) {
+  llvm::LLVMContext& context = module.getContext();
+  auto* ptr = llvm::PointerType::get(context, 0);
+  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
+                                       {ptr, ptr, llvm::Type::getInt64Ty(context)}, false);
+  llvm::Function* function =
+      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
+  setVectorAttributes(*function, isa);
+  LoopEmitter(*function, isa, math).emit();
+  return function;
+}
+
+} // namespace nnc::codegen

@@ -1,0 +1,26 @@
+// The elementwise loop y[i] = f(x[i]) over explicit vectors of the target's width.
+#pragma once
+
+#include "compiler/codegen/target.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <functional>
+
+namespace nnc::codegen {
+
+/// Emits f on one vector of floats (the lanes are independent).
+using VectorMath = std::function<llvm::Value*(llvm::IRBuilder<>&, llvm::Value*)>;
+
+/// Emits `void name(const float* x, float* y, int64_t n)` computing y[i] = f(x[i]) for i < n:
+/// an unrolled main loop over vectors, one loop of single vectors, and one vector tail that
+/// touches no element past n (masked load/store on AVX-512 and AVX2, a padded buffer on SSE).
+/// x and y may be the same buffer; they may not otherwise overlap. n <= 0 does nothing.
+llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
+                              const VectorMath& math);
+
+/// Vectors per iteration of the main loop.
+inline constexpr unsigned kUnroll = 4;
+
+} // namespace nnc::codegen
