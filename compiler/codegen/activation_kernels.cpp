@@ -1,6 +1,7 @@
 #include "compiler/codegen/activation_kernels.h"
 
 #include "compiler/codegen/unary_loop.h"
+#include "compiler/codegen/vector_math.h"
 #include "compiler/ir/internal_error.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -17,7 +18,8 @@ using Builder = llvm::IRBuilder<>;
 /// The attributes of one activation, by name.
 class Attrs {
 public:
-  Attrs(const ir::OpInfo& op, const std::vector<ir::AttrValue>& values) : op_(op), values_(values) {}
+  Attrs(const ir::OpInfo& op, const std::vector<ir::AttrValue>& values)
+      : op_(op), values_(values) {}
   double real(std::string_view name) const { return std::get<double>(values_.at(index(name))); }
 
 private:
@@ -44,8 +46,7 @@ llvm::Value* clamp(Builder& b, llvm::Value* x, double lo, double hi) {
 
 /// Computes `f` in double precision and rounds once to float: for these piecewise-linear and
 /// rational functions that gives the correctly rounded result (0 ULP from the true value).
-template <typename F>
-llvm::Value* inDouble(Builder& b, llvm::Value* x, F f) {
+template <typename F> llvm::Value* inDouble(Builder& b, llvm::Value* x, F f) {
   auto* vector = llvm::cast<llvm::FixedVectorType>(x->getType());
   auto* wide = llvm::FixedVectorType::get(b.getDoubleTy(), vector->getNumElements());
   return b.CreateFPTrunc(f(b.CreateFPExt(x, wide)), vector);
@@ -54,13 +55,17 @@ llvm::Value* inDouble(Builder& b, llvm::Value* x, F f) {
 // Each emitter computes one activation on a vector; NaN maps to NaN and +-inf to the limit.
 using Emitter = llvm::Value* (*)(Builder&, llvm::Value*, const Attrs&);
 
-llvm::Value* identity(Builder&, llvm::Value* x, const Attrs&) { return x; }
+llvm::Value* identity(Builder&, llvm::Value* x, const Attrs&) {
+  return x;
+}
 
 llvm::Value* relu(Builder& b, llvm::Value* x, const Attrs&) {
   return b.CreateSelect(b.CreateFCmpOLT(x, constant(x, 0)), constant(x, 0), x);
 }
 
-llvm::Value* relu6(Builder& b, llvm::Value* x, const Attrs&) { return clamp(b, x, 0, 6); }
+llvm::Value* relu6(Builder& b, llvm::Value* x, const Attrs&) {
+  return clamp(b, x, 0, 6);
+}
 
 llvm::Value* clampAttrs(Builder& b, llvm::Value* x, const Attrs& a) {
   // Bounds round to float; a float between a bound and its rounding can only be the rounding.
@@ -69,9 +74,8 @@ llvm::Value* clampAttrs(Builder& b, llvm::Value* x, const Attrs& a) {
 
 llvm::Value* leakyRelu(Builder& b, llvm::Value* x, const Attrs& a) {
   double alpha = a.real("alpha");
-  llvm::Value* scaled = inDouble(b, x, [&](llvm::Value* d) {
-    return b.CreateFMul(d, constant(d, alpha));
-  });
+  llvm::Value* scaled =
+      inDouble(b, x, [&](llvm::Value* d) { return b.CreateFMul(d, constant(d, alpha)); });
   return b.CreateSelect(b.CreateFCmpOGE(x, constant(x, 0)), x, scaled);
 }
 
@@ -108,8 +112,97 @@ llvm::Value* softsign(Builder& b, llvm::Value* x, const Attrs&) {
     llvm::Value* ratio = b.CreateFDiv(d, b.CreateFAdd(magnitude, constant(d, 1)));
     // x / (1 + |x|) is inf/inf for x = +-inf; the limit is +-1.
     llvm::Value* sign = b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, constant(d, 1), d);
-    llvm::Value* infinite = b.CreateFCmpOEQ(magnitude, constant(d, std::numeric_limits<double>::infinity()));
+    llvm::Value* infinite =
+        b.CreateFCmpOEQ(magnitude, constant(d, std::numeric_limits<double>::infinity()));
     return b.CreateSelect(infinite, sign, ratio);
+  });
+}
+
+// The smooth activations below evaluate in double with vector_math's functions (relative error
+// ~1e-12) and round once, so they are within 1 ULP of the true value; their formulas are
+// arranged so that nothing cancels (no 1 + tanh, no exp(x) - 1 near 0).
+
+/// Values below this give a float result of (signed) zero for silu, mish and gelu, whose
+/// formulas would otherwise compute -inf · 0 at x = -inf.
+constexpr double kNegligible = -1000;
+
+llvm::Value* zeroBelow(Builder& b, llvm::Value* d, llvm::Value* value) {
+  return b.CreateSelect(b.CreateFCmpOLT(d, constant(d, kNegligible)), constant(d, -0.0), value);
+}
+
+llvm::Value* sigmoid(Builder& b, llvm::Value* x, const Attrs&) {
+  return inDouble(b, x, [&](llvm::Value* d) { return emitSigmoid(b, d); });
+}
+
+llvm::Value* tanh(Builder& b, llvm::Value* x, const Attrs&) {
+  return inDouble(b, x, [&](llvm::Value* d) { return emitTanh(b, d); });
+}
+
+/// x > 0 ? scale·x : scale·alpha·expm1(x)
+llvm::Value* scaledElu(Builder& b, llvm::Value* d, double alpha, double scale) {
+  llvm::Value* negative = b.CreateFMul(emitExpm1(b, d), constant(d, alpha * scale));
+  llvm::Value* positive = scale == 1 ? d : b.CreateFMul(d, constant(d, scale));
+  return b.CreateSelect(b.CreateFCmpOGT(d, constant(d, 0)), positive, negative);
+}
+
+llvm::Value* elu(Builder& b, llvm::Value* x, const Attrs& a) {
+  return inDouble(b, x, [&](llvm::Value* d) { return scaledElu(b, d, a.real("alpha"), 1); });
+}
+
+llvm::Value* selu(Builder& b, llvm::Value* x, const Attrs&) {
+  return inDouble(b, x, [&](llvm::Value* d) {
+    return scaledElu(b, d, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946);
+  });
+}
+
+llvm::Value* celu(Builder& b, llvm::Value* x, const Attrs& a) {
+  double alpha = a.real("alpha");
+  return inDouble(b, x, [&](llvm::Value* d) {
+    // max(0, x) + min(0, alpha·expm1(x/alpha)), both NaN-preserving.
+    llvm::Value* positive = b.CreateSelect(b.CreateFCmpOLT(d, constant(d, 0)), constant(d, 0), d);
+    llvm::Value* curve =
+        b.CreateFMul(emitExpm1(b, b.CreateFDiv(d, constant(d, alpha))), constant(d, alpha));
+    llvm::Value* negative =
+        b.CreateSelect(b.CreateFCmpOGT(curve, constant(d, 0)), constant(d, 0), curve);
+    return b.CreateFAdd(positive, negative);
+  });
+}
+
+/// log(1 + exp(x)), exactly (no threshold).
+llvm::Value* softplusExact(Builder& b, llvm::Value* d) {
+  return emitLog1p(b, emitExp(b, d));
+}
+
+llvm::Value* softplus(Builder& b, llvm::Value* x, const Attrs& a) {
+  double beta = a.real("beta"), threshold = a.real("threshold");
+  return inDouble(b, x, [&](llvm::Value* d) {
+    llvm::Value* scaled = b.CreateFMul(d, constant(d, beta));
+    llvm::Value* curve = b.CreateFDiv(softplusExact(b, scaled), constant(d, beta));
+    return b.CreateSelect(b.CreateFCmpOGT(scaled, constant(d, threshold)), d, curve);
+  });
+}
+
+llvm::Value* silu(Builder& b, llvm::Value* x, const Attrs&) {
+  return inDouble(
+      b, x, [&](llvm::Value* d) { return zeroBelow(b, d, b.CreateFMul(d, emitSigmoid(b, d))); });
+}
+
+llvm::Value* mish(Builder& b, llvm::Value* x, const Attrs&) {
+  return inDouble(b, x, [&](llvm::Value* d) {
+    // Above 20, softplus(x) = x to within e^-20 relative and tanh of it is 1 either way.
+    llvm::Value* soft = b.CreateSelect(b.CreateFCmpOGT(d, constant(d, 20)), d, softplusExact(b, d));
+    return zeroBelow(b, d, b.CreateFMul(d, emitTanh(b, soft)));
+  });
+}
+
+llvm::Value* gelu(Builder& b, llvm::Value* x, const Attrs&) {
+  // 0.5·x·(1 + tanh(z)) = x·sigmoid(2z), z = sqrt(2/pi)·(x + 0.044715·x³): the second form does
+  // not cancel for negative x.
+  return inDouble(b, x, [&](llvm::Value* d) {
+    llvm::Value* cube = b.CreateFMul(b.CreateFMul(d, d), d);
+    llvm::Value* inner = b.CreateFAdd(d, b.CreateFMul(cube, constant(d, 0.044715)));
+    llvm::Value* twoZ = b.CreateFMul(inner, constant(d, 2 * 0.7978845608028654));
+    return zeroBelow(b, d, b.CreateFMul(d, emitSigmoid(b, twoZ)));
   });
 }
 
@@ -128,6 +221,15 @@ const std::array<Emitter, ir::kNumOps>& emitters() {
     set(ir::OpKind::HardSigmoid, hardSigmoid);
     set(ir::OpKind::HardSwish, hardSwish);
     set(ir::OpKind::Softsign, softsign);
+    set(ir::OpKind::Sigmoid, sigmoid);
+    set(ir::OpKind::Tanh, tanh);
+    set(ir::OpKind::Elu, elu);
+    set(ir::OpKind::Selu, selu);
+    set(ir::OpKind::Celu, celu);
+    set(ir::OpKind::Softplus, softplus);
+    set(ir::OpKind::Silu, silu);
+    set(ir::OpKind::Mish, mish);
+    set(ir::OpKind::Gelu, gelu);
     return t;
   }();
   return table;
@@ -135,18 +237,21 @@ const std::array<Emitter, ir::kNumOps>& emitters() {
 
 } // namespace
 
-bool hasActivationKernel(ir::OpKind op) { return emitters()[static_cast<size_t>(op)] != nullptr; }
+bool hasActivationKernel(ir::OpKind op, const std::vector<ir::AttrValue>& attrs) {
+  if (op == ir::OpKind::Gelu) // only the tanh form so far; the exact one needs erfc
+    return std::get<std::string>(attrs.at(ir::opInfo(op).attrIndex("approximate"))) == "tanh";
+  return emitters()[static_cast<size_t>(op)] != nullptr;
+}
 
 llvm::Function* emitActivationKernel(llvm::Module& module, llvm::StringRef name,
                                      const TargetIsa& isa, ir::OpKind op,
                                      const std::vector<ir::AttrValue>& attrs) {
   Emitter emitter = emitters()[static_cast<size_t>(op)];
-  if (!emitter)
+  if (!emitter || !hasActivationKernel(op, attrs))
     throw InternalError("no kernel for " + std::string(ir::opInfo(op).name));
   Attrs named(ir::opInfo(op), attrs);
-  return emitUnaryLoop(module, name, isa, [&](Builder& b, llvm::Value* x) {
-    return emitter(b, x, named);
-  });
+  return emitUnaryLoop(module, name, isa,
+                       [&](Builder& b, llvm::Value* x) { return emitter(b, x, named); });
 }
 
 } // namespace nnc::codegen

@@ -10,11 +10,12 @@
 
 namespace nnc::codegen {
 
-/// Whether this version of nnc generates a kernel for the activation.
-bool hasActivationKernel(ir::OpKind op);
+/// Whether this version of nnc generates a kernel for the activation with these attributes
+/// (gelu with approximate="none" is not generated yet).
+bool hasActivationKernel(ir::OpKind op, const std::vector<ir::AttrValue>& attrs);
 
 /// Emits `void name(const float* x, float* y, int64_t n)` applying activation `op` with its
-/// resolved attributes (in the order of OpInfo::attrSpecs()). Requires hasActivationKernel(op).
+/// resolved attributes (in the order of OpInfo::attrSpecs()). Requires hasActivationKernel.
 llvm::Function* emitActivationKernel(llvm::Module& module, llvm::StringRef name,
                                      const TargetIsa& isa, ir::OpKind op,
                                      const std::vector<ir::AttrValue>& attrs);

@@ -42,7 +42,9 @@ TargetIsa makeIsa(IsaKind kind) {
 
 } // namespace
 
-std::vector<std::string> isaNames() { return {"host", "avx512", "avx2", "sse"}; }
+std::vector<std::string> isaNames() {
+  return {"host", "avx512", "avx2", "sse"};
+}
 
 std::string missingHostFeatures(const TargetIsa& isa) {
   llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();

@@ -45,17 +45,16 @@ public:
     builder_.CreateCondBr(positive, loops, exit);
     builder_.SetInsertPoint(loops);
 
-    llvm::Value* i = emitLoop("block", builder_.getInt64(0), blockEnd,
-                              isa_.vectorWidth * kUnroll, [&](llvm::Value* index) {
+    llvm::Value* i = emitLoop("block", builder_.getInt64(0), blockEnd, isa_.vectorWidth * kUnroll,
+                              [&](llvm::Value* index) {
                                 std::vector<llvm::Value*> inputs;
                                 for (unsigned u = 0; u < kUnroll; ++u)
                                   inputs.push_back(load(offset(index, u)));
                                 for (unsigned u = 0; u < kUnroll; ++u)
                                   store(math_(builder_, inputs[u]), offset(index, u));
                               });
-    i = emitLoop("vector", i, vectorEnd, isa_.vectorWidth, [&](llvm::Value* index) {
-      store(math_(builder_, load(index)), index);
-    });
+    i = emitLoop("vector", i, vectorEnd, isa_.vectorWidth,
+                 [&](llvm::Value* index) { store(math_(builder_, load(index)), index); });
     llvm::Value* remaining = builder_.CreateSub(n_, i, "remaining");
     auto* tail = llvm::BasicBlock::Create(context, "tail", &function_, exit);
     builder_.CreateCondBr(builder_.CreateICmpSGT(remaining, builder_.getInt64(0)), tail, exit);

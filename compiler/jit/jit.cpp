@@ -22,9 +22,9 @@ void initializeLlvmOnce() {
 
 /// The function-level O2 pipeline without the loop and SLP vectorizers or the unroller: the
 /// emitted loops are already vectorized and unrolled, and must stay as emitted.
-llvm::Expected<llvm::orc::ThreadSafeModule> optimize(llvm::orc::ThreadSafeModule module,
-                                                     const llvm::orc::MaterializationResponsibility&,
-                                                     llvm::TargetMachine* machine) {
+llvm::Expected<llvm::orc::ThreadSafeModule>
+optimize(llvm::orc::ThreadSafeModule module, const llvm::orc::MaterializationResponsibility&,
+         llvm::TargetMachine* machine) {
   module.withModuleDo([machine](llvm::Module& m) {
     llvm::PipelineTuningOptions tuning;
     tuning.LoopVectorization = false;

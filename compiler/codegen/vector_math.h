@@ -1,0 +1,34 @@
+// Elementary functions on vectors of doubles, emitted as LLVM IR (no libm calls).
+//
+// The activation kernels evaluate their transcendental parts in double precision and round
+// once to float, so these need relative errors far below a float ULP (~1e-12 here), not
+// double-precision accuracy. Each function keeps NaN as NaN and saturates at infinities.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+
+namespace nnc::codegen {
+
+/// A splat of `value` with the type of `like`.
+llvm::Value* splat(llvm::Value* like, double value);
+
+/// exp(x): Cody–Waite reduction x = n·ln2 + r, |r| <= ln2/2, a degree-12 Taylor polynomial,
+/// and 2^n built in the exponent field. Arguments are clamped to [-708, 709], the range whose
+/// result is a normal double, which is far wider than what any float result needs.
+llvm::Value* emitExp(llvm::IRBuilder<>& b, llvm::Value* x);
+
+/// exp(x) - 1 without cancellation near 0: a Taylor polynomial for |x| < 0.35, exp(x) - 1
+/// elsewhere (where the subtraction loses at most two bits of a double).
+llvm::Value* emitExpm1(llvm::IRBuilder<>& b, llvm::Value* x);
+
+/// log(1 + u) for u >= 0 (including +inf): a series for u < 1e-4, else log(1 + u) from the
+/// exponent and an atanh series of the mantissa.
+llvm::Value* emitLog1p(llvm::IRBuilder<>& b, llvm::Value* u);
+
+/// 1 / (1 + exp(-x)), exact to a double rounding for every x.
+llvm::Value* emitSigmoid(llvm::IRBuilder<>& b, llvm::Value* x);
+
+/// tanh(x) = sign(x) · t / (t + 2) with t = expm1(2|x|): no cancellation anywhere.
+llvm::Value* emitTanh(llvm::IRBuilder<>& b, llvm::Value* x);
+
+} // namespace nnc::codegen
