@@ -21,6 +21,9 @@ public:
   Attrs(const ir::OpInfo& op, const std::vector<ir::AttrValue>& values)
       : op_(op), values_(values) {}
   double real(std::string_view name) const { return std::get<double>(values_.at(index(name))); }
+  const std::string& text(std::string_view name) const {
+    return std::get<std::string>(values_.at(index(name)));
+  }
 
 private:
   size_t index(std::string_view name) const {
@@ -195,7 +198,18 @@ llvm::Value* mish(Builder& b, llvm::Value* x, const Attrs&) {
   });
 }
 
-llvm::Value* gelu(Builder& b, llvm::Value* x, const Attrs&) {
+llvm::Value* gelu(Builder& b, llvm::Value* x, const Attrs& a) {
+  if (a.text("approximate") == "none") {
+    // x·Phi(x) = 0.5·x·erfc(-x/sqrt 2); erfc of a negative argument is 2 - erfc(|.|), which is
+    // in [1, 2] and does not cancel.
+    return inDouble(b, x, [&](llvm::Value* d) {
+      llvm::Value* z = b.CreateFMul(d, constant(d, -0.70710678118654752440));
+      llvm::Value* tail = emitErfc(b, b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, z));
+      llvm::Value* cdf2 = b.CreateSelect(b.CreateFCmpOLT(z, constant(d, 0)),
+                                         b.CreateFSub(constant(d, 2), tail), tail);
+      return zeroBelow(b, d, b.CreateFMul(b.CreateFMul(d, constant(d, 0.5)), cdf2));
+    });
+  }
   // 0.5·x·(1 + tanh(z)) = x·sigmoid(2z), z = sqrt(2/pi)·(x + 0.044715·x³): the second form does
   // not cancel for negative x.
   return inDouble(b, x, [&](llvm::Value* d) {
@@ -237,9 +251,7 @@ const std::array<Emitter, ir::kNumOps>& emitters() {
 
 } // namespace
 
-bool hasActivationKernel(ir::OpKind op, const std::vector<ir::AttrValue>& attrs) {
-  if (op == ir::OpKind::Gelu) // only the tanh form so far; the exact one needs erfc
-    return std::get<std::string>(attrs.at(ir::opInfo(op).attrIndex("approximate"))) == "tanh";
+bool hasActivationKernel(ir::OpKind op, const std::vector<ir::AttrValue>&) {
   return emitters()[static_cast<size_t>(op)] != nullptr;
 }
 
@@ -247,7 +259,7 @@ llvm::Function* emitActivationKernel(llvm::Module& module, llvm::StringRef name,
                                      const TargetIsa& isa, ir::OpKind op,
                                      const std::vector<ir::AttrValue>& attrs) {
   Emitter emitter = emitters()[static_cast<size_t>(op)];
-  if (!emitter || !hasActivationKernel(op, attrs))
+  if (!emitter)
     throw InternalError("no kernel for " + std::string(ir::opInfo(op).name));
   Attrs named(ir::opInfo(op), attrs);
   return emitUnaryLoop(module, name, isa,

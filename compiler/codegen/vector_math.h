@@ -25,6 +25,10 @@ llvm::Value* emitExpm1(llvm::IRBuilder<>& b, llvm::Value* x);
 /// exponent and an atanh series of the mantissa.
 llvm::Value* emitLog1p(llvm::IRBuilder<>& b, llvm::Value* u);
 
+/// erfc(z) for z >= 0 (NaN stays NaN), relative error ~3e-11: t·exp(-z² + g(t)) with
+/// t = 1/(1 + z/2) and g a Chebyshev series fitted by scripts/fit_erfc.py.
+llvm::Value* emitErfc(llvm::IRBuilder<>& b, llvm::Value* z);
+
 /// 1 / (1 + exp(-x)), exact to a double rounding for every x.
 llvm::Value* emitSigmoid(llvm::IRBuilder<>& b, llvm::Value* x);
 

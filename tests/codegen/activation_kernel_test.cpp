@@ -73,6 +73,8 @@ long double reference(ir::OpKind op, const std::vector<ir::AttrValue>& attrs, do
   case ir::OpKind::Mish:
     return negligible ? 0 : x * std::tanh(std::log1p(std::exp(x)));
   case ir::OpKind::Gelu: {
+    if (std::get<std::string>(attrs.at(ir::opInfo(op).attrIndex("approximate"))) == "none")
+      return negligible ? 0 : 0.5L * x * std::erfc(-x / std::sqrt(2.0L));
     long double z = 0.79788456080286535587989211986876L * (x + 0.044715L * x * x * x);
     return negligible ? 0 : x * sigmoid(2 * z);
   }
