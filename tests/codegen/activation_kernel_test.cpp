@@ -2,10 +2,10 @@
 // values, a guard page after the buffers, all against a double-precision reference.
 #include "compiler/codegen/activation_kernels.h"
 #include "compiler/codegen/unary_loop.h"
-#include "compiler/jit/jit.h"
+#include "compiler/jit/compiled_activation.h"
+#include "tools/accuracy/reference.h"
 
 #include <gtest/gtest.h>
-#include <llvm/IR/LLVMContext.h>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,108 +19,14 @@
 namespace nnc::codegen {
 namespace {
 
-using Kernel = void (*)(const float*, float*, int64_t);
+using accuracy::reference;
+using accuracy::ulpError;
 
 /// Attribute values by name for one activation instance; defaults for the rest.
 using Given = std::vector<std::pair<std::string_view, ir::AttrValue>>;
 
 std::vector<ir::AttrValue> attrsFor(ir::OpKind op, const Given& given) {
-  std::vector<ir::AttrValue> attrs;
-  for (const ir::ArgSpec* spec : ir::opInfo(op).attrSpecs()) {
-    auto it = std::find_if(given.begin(), given.end(),
-                           [&](const auto& g) { return g.first == spec->name; });
-    attrs.push_back(it != given.end() ? it->second : *spec->defaultValue);
-  }
-  return attrs;
-}
-
-double attr(ir::OpKind op, const std::vector<ir::AttrValue>& attrs, std::string_view name) {
-  return std::get<double>(attrs.at(ir::opInfo(op).attrIndex(name)));
-}
-
-/// The true function, following the language reference's definitions, in long double with the
-/// C library's functions (written so that nothing cancels), with the limits at +-inf.
-long double reference(ir::OpKind op, const std::vector<ir::AttrValue>& attrs, double input) {
-  long double x = input;
-  auto a = [&](std::string_view name) -> long double { return attr(op, attrs, name); };
-  auto sigmoid = [](long double v) { return 1 / (1 + std::exp(-v)); };
-  auto negligible = std::isinf(x) && x < 0; // x·(something -> 0) has the limit 0 here
-  // The piecewise-linear and rational ones are defined by double arithmetic on the (double)
-  // attributes, as the reference computes them: hard_sigmoid(-3) is exactly 0.
-  double xd = input;
-  auto ad = [&](std::string_view name) { return attr(op, attrs, name); };
-  auto clampd = [](double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; };
-  switch (op) {
-  case ir::OpKind::Sigmoid:
-    return sigmoid(x);
-  case ir::OpKind::Tanh:
-    return std::tanh(x);
-  case ir::OpKind::Elu:
-    return x > 0 ? x : a("alpha") * std::expm1(x);
-  case ir::OpKind::Selu: {
-    const long double lambda = 1.0507009873554804934193349852946L;
-    const long double alpha = 1.6732632423543772848170429916717L;
-    return lambda * (x > 0 ? x : alpha * std::expm1(x));
-  }
-  case ir::OpKind::Celu:
-    return std::isnan(x)
-               ? x
-               : std::max(0.0L, x) + std::min(0.0L, a("alpha") * std::expm1(x / a("alpha")));
-  case ir::OpKind::Softplus:
-    return a("beta") * x > a("threshold") ? x : std::log1p(std::exp(a("beta") * x)) / a("beta");
-  case ir::OpKind::Silu:
-    return negligible ? 0 : x * sigmoid(x);
-  case ir::OpKind::Mish:
-    return negligible ? 0 : x * std::tanh(std::log1p(std::exp(x)));
-  case ir::OpKind::Gelu: {
-    if (std::get<std::string>(attrs.at(ir::opInfo(op).attrIndex("approximate"))) == "none")
-      return negligible ? 0 : 0.5L * x * std::erfc(-x / std::sqrt(2.0L));
-    long double z = 0.79788456080286535587989211986876L * (x + 0.044715L * x * x * x);
-    return negligible ? 0 : x * sigmoid(2 * z);
-  }
-  case ir::OpKind::Identity:
-    return xd;
-  case ir::OpKind::Relu:
-    return xd < 0 ? 0 : xd;
-  case ir::OpKind::Relu6:
-    return clampd(xd, 0, 6);
-  case ir::OpKind::LeakyRelu:
-    return xd >= 0 ? xd : ad("alpha") * xd;
-  case ir::OpKind::HardTanh:
-  case ir::OpKind::Clamp:
-    return clampd(xd, ad("min"), ad("max"));
-  case ir::OpKind::ThresholdedRelu:
-    return std::isnan(xd) ? xd : xd > ad("alpha") ? xd : 0;
-  case ir::OpKind::HardSigmoid:
-    return clampd(ad("alpha") * xd + ad("beta"), 0, 1);
-  case ir::OpKind::HardSwish: {
-    double gate = clampd(xd / 6 + 0.5, 0, 1);
-    return gate == 0 ? 0 : xd * gate;
-  }
-  case ir::OpKind::Softsign:
-    return std::isinf(xd) ? std::copysign(1.0, xd) : xd / (1 + std::fabs(xd));
-  default:
-    ADD_FAILURE() << "no reference for " << ir::opInfo(op).name;
-    return 0;
-  }
-}
-
-/// Distance in units in the last place of the float nearest the true value, beyond rounding:
-/// 0 for the correctly rounded float. Results whose true value is below FLT_MIN may be 0.
-double ulpError(float got, long double truth) {
-  if (std::isnan(truth))
-    return std::isnan(got) ? 0 : INFINITY;
-  if (std::isnan(got))
-    return INFINITY;
-  float rounded = static_cast<float>(truth);
-  if (got == rounded)
-    return 0;
-  if (got == 0 && std::fabs(truth) < std::numeric_limits<float>::min())
-    return 0;
-  if (std::isinf(rounded) || std::isinf(got))
-    return INFINITY;
-  double ulp = std::nextafter(std::fabs(rounded), INFINITY) - std::fabs(rounded);
-  return static_cast<double>(std::fabs(static_cast<long double>(got) - truth)) / ulp;
+  return jit::activationAttrs(op, given);
 }
 
 /// The error the kernels are allowed: none for the piecewise-linear and rational ones, one
@@ -147,41 +53,6 @@ struct Case {
   ir::OpKind op;
   Given attrs;
   std::string label;
-};
-
-/// Compiles one kernel with a fresh JIT for its ISA.
-class CompiledKernel {
-public:
-  CompiledKernel(const TargetIsa& isa, ir::OpKind op, const std::vector<ir::AttrValue>& attrs) {
-    auto jit = jit::Jit::create(isa);
-    if (!jit) {
-      error_ = llvm::toString(jit.takeError());
-      return;
-    }
-    jit_ = std::move(*jit);
-    auto context = std::make_unique<llvm::LLVMContext>();
-    auto module = std::make_unique<llvm::Module>("kernel", *context);
-    jit_->prepare(*module);
-    emitActivationKernel(*module, "kernel", isa, op, attrs);
-    if (llvm::Error e =
-            jit_->add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
-      error_ = llvm::toString(std::move(e));
-      return;
-    }
-    auto address = jit_->lookup("kernel");
-    if (!address) {
-      error_ = llvm::toString(address.takeError());
-      return;
-    }
-    kernel_ = reinterpret_cast<Kernel>(*address);
-  }
-  Kernel kernel() const { return kernel_; }
-  const std::string& error() const { return error_; }
-
-private:
-  std::unique_ptr<jit::Jit> jit_;
-  Kernel kernel_ = nullptr;
-  std::string error_;
 };
 
 std::vector<float> specialValues() {
@@ -217,7 +88,7 @@ protected:
       GTEST_SKIP() << "this CPU lacks " << missing;
     isa_ = *isa;
     attrs_ = attrsFor(c.op, c.attrs);
-    compiled_ = std::make_unique<CompiledKernel>(isa_, c.op, attrs_);
+    compiled_ = std::make_unique<jit::CompiledActivation>(isa_, c.op, attrs_);
     ASSERT_TRUE(compiled_->kernel()) << compiled_->error();
   }
 
@@ -233,7 +104,7 @@ protected:
 
   TargetIsa isa_;
   std::vector<ir::AttrValue> attrs_;
-  std::unique_ptr<CompiledKernel> compiled_;
+  std::unique_ptr<jit::CompiledActivation> compiled_;
 };
 
 TEST_P(ActivationKernelTest, EveryTailLengthOutOfPlaceAndInPlace) {

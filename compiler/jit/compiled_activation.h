@@ -1,0 +1,46 @@
+// One activation loop, JIT-compiled for one ISA: the unit tests, tools and benchmarks build on.
+#pragma once
+
+#include "compiler/codegen/target.h"
+#include "compiler/ir/op_table.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc::jit {
+
+class Jit;
+
+/// `void kernel(const float* x, float* y, int64_t n)`: y[i] = f(x[i]) for i < n.
+using UnaryKernel = void (*)(const float*, float*, int64_t);
+
+/// Owns the JIT that holds one compiled activation kernel.
+class CompiledActivation {
+public:
+  /// Compiles activation `op` with `attrs` (resolved, in OpInfo::attrSpecs() order). On failure
+  /// (an ISA this CPU lacks, an LLVM error) kernel() is null and error() says why.
+  CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind op,
+                     const std::vector<ir::AttrValue>& attrs);
+  ~CompiledActivation();
+  CompiledActivation(const CompiledActivation&) = delete;
+  CompiledActivation& operator=(const CompiledActivation&) = delete;
+
+  UnaryKernel kernel() const { return kernel_; }
+  const std::string& error() const { return error_; }
+  /// Wall time of emitting, optimizing and compiling the module, in milliseconds.
+  double compileMilliseconds() const { return compileMs_; }
+
+private:
+  std::unique_ptr<Jit> jit_;
+  UnaryKernel kernel_ = nullptr;
+  std::string error_;
+  double compileMs_ = 0;
+};
+
+/// The attributes of `op` with the defaults of the op table, overridden by `given`.
+std::vector<ir::AttrValue>
+activationAttrs(ir::OpKind op, const std::vector<std::pair<std::string_view, ir::AttrValue>>& given);
+
+} // namespace nnc::jit
