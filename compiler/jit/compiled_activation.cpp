@@ -23,7 +23,8 @@ CompiledActivation::CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind
   auto module = std::make_unique<llvm::Module>("activation", *context);
   jit_->prepare(*module);
   codegen::emitActivationKernel(*module, "kernel", isa, op, attrs);
-  if (llvm::Error e = jit_->add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
+  if (llvm::Error e =
+          jit_->add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
     error_ = llvm::toString(std::move(e));
     return;
   }
@@ -40,12 +41,13 @@ CompiledActivation::CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind
 CompiledActivation::~CompiledActivation() = default;
 
 std::vector<ir::AttrValue>
-activationAttrs(ir::OpKind op, const std::vector<std::pair<std::string_view, ir::AttrValue>>& given) {
+activationAttrs(ir::OpKind op,
+                const std::vector<std::pair<std::string_view, ir::AttrValue>>& given) {
   std::vector<ir::AttrValue> attrs;
   for (const ir::ArgSpec* spec : ir::opInfo(op).attrSpecs()) {
     auto it = std::find_if(given.begin(), given.end(),
                            [&](const auto& g) { return g.first == spec->name; });
-    attrs.push_back(it != given.end() ? it->second
+    attrs.push_back(it != given.end()    ? it->second
                     : spec->defaultValue ? *spec->defaultValue
                                          : ir::AttrValue(0.0));
   }

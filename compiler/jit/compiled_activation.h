@@ -41,6 +41,7 @@ private:
 
 /// The attributes of `op` with the defaults of the op table, overridden by `given`.
 std::vector<ir::AttrValue>
-activationAttrs(ir::OpKind op, const std::vector<std::pair<std::string_view, ir::AttrValue>>& given);
+activationAttrs(ir::OpKind op,
+                const std::vector<std::pair<std::string_view, ir::AttrValue>>& given);
 
 } // namespace nnc::jit

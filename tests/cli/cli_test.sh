@@ -59,6 +59,52 @@ expect_exit 0 "--version" "$nnc" --version
 head -c 3000 /dev/urandom >"$tmp/random.nn"
 expect_exit 1 "check of random bytes" "$nnc" check "$tmp/random.nn"
 
+# nnc run: .npy files made with Python's struct module (numpy is not needed).
+cat >"$tmp/npy.py" <<'PY'
+import math, struct, sys
+def write(path, shape, values, descr="<f4"):
+    dims = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, dims)
+    header += " " * ((64 - (11 + len(header)) % 64) % 64) + "\n"
+    code = "f" if descr == "<f4" else "d"
+    data = struct.pack("<%d%s" % (len(values), code), *values)
+    open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data)
+def read(path):
+    raw = open(path, "rb").read()
+    length = struct.unpack("<H", raw[8:10])[0]
+    data = raw[10 + length:]
+    return list(struct.unpack("<%df" % (len(data) // 4), data))
+if sys.argv[1] == "make":
+    write(sys.argv[2] + "/x.npy", [2, 3], [-2.0, -0.5, 0.0, 0.5, 2.0, 40.0])
+    write(sys.argv[2] + "/x64.npy", [2, 3], [1.0] * 6, "<f8")
+    write(sys.argv[2] + "/x4.npy", [2, 4], [1.0] * 8)
+else:  # check sigmoid(x), computed by nnc, against Python's math
+    got = read(sys.argv[2] + "/s.npy")
+    xs = [-2.0, -0.5, 0.0, 0.5, 2.0, 40.0]
+    ok = all(abs(g - 1 / (1 + math.exp(-x))) <= 1e-7 for g, x in zip(got, xs)) and len(got) == 6
+    sys.exit(0 if ok else 1)
+PY
+printf 'model acts {\n  input x: f32[N, 3]\n  s = sigmoid(x)\n  h = x -> gelu -> hard_swish\n  output s, h\n}\n' >"$tmp/acts.nn"
+python3 "$tmp/npy.py" make "$tmp"
+for isa in host avx2 sse; do
+  expect_exit 0 "run --isa $isa" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x.npy" --output s="$tmp/s.npy" --isa $isa
+  expect_exit 0 "run output matches Python ($isa)" python3 "$tmp/npy.py" check "$tmp"
+done
+expect_exit 0 "run with a summary" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x.npy"
+expect_in "$tmp/out" "^s: f32\[2, 3\] min" "run summary"
+expect_exit 1 "run with a float64 input" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x64.npy"
+expect_in "$tmp/err" "nnc needs float32" "dtype message"
+expect_exit 1 "run with a wrong shape" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x4.npy"
+expect_in "$tmp/err" "axis 1 must be 3" "shape message"
+expect_exit 1 "run with a missing input file" "$nnc" run "$tmp/acts.nn" --input x="$tmp/none.npy"
+expect_exit 1 "run with an unknown output" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x.npy" --output q="$tmp/q.npy"
+expect_in "$tmp/err" "no output named 'q'" "unknown output message"
+expect_exit 1 "run with an unknown input" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x.npy" --input z="$tmp/x.npy"
+expect_exit 1 "run with a malformed binding" "$nnc" run "$tmp/acts.nn" --input "$tmp/x.npy"
+expect_exit 2 "run with an unknown ISA" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x.npy" --isa avx9
+expect_exit 1 "run of a model with layers" "$nnc" run "$root/examples/mlp.nn" --input x="$tmp/x.npy"
+expect_in "$tmp/err" "cannot run in this version" "unsupported layer message"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures failed"
   exit 1

@@ -80,8 +80,11 @@ int main(int argc, char** argv) {
       variants.push_back({op.kind, {}, std::string(op.name)});
   }
 
-  fmt::print("Max error in ULP over every {} float bit pattern{} ({}).\n\n", stride,
-             stride == 1 ? "" : "th", stride == 1 ? "exhaustive" : "sweep");
+  if (stride == 1)
+    fmt::print("Max error in ULP over all 2^32 float inputs.\n\n");
+  else
+    fmt::print("Max error in ULP over every {}-th float bit pattern (from 0 to 0xffffffff).\n\n",
+               stride);
   fmt::print("| activation |");
   for (const std::string& isa : isas)
     fmt::print(" {} |", isa);

@@ -1,0 +1,29 @@
+// Host tensors of the runtime: f32, row-major, with their shape; and the runtime's user errors.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace nnc::runtime {
+
+/// A dense f32 tensor in row-major (C) order.
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+
+  /// Elements the shape describes.
+  int64_t elementCount() const;
+};
+
+/// "[2, 3, 4]"
+std::string formatShape(const std::vector<int64_t>& shape);
+
+/// An error in what the user gave the runtime (a file, a shape); its message is one line.
+class UserError : public std::runtime_error {
+public:
+  explicit UserError(const std::string& message) : std::runtime_error(message) {}
+};
+
+} // namespace nnc::runtime
