@@ -1,4 +1,4 @@
 # Shorthands for ./dev.sh (which works on a machine without make).
-.PHONY: run test asan build format
-run test asan build format:
+.PHONY: run test asan bench build format
+run test asan bench build format:
 	./dev.sh $@

@@ -3,6 +3,7 @@
 #   ./dev.sh run     build (release) and run the main job on the example models
 #   ./dev.sh test    build (release) and run the test suite
 #   ./dev.sh asan    build and run the test suite under AddressSanitizer + UBSan
+#   ./dev.sh bench   build (release) and run the benchmarks (not part of the tests)
 #   ./dev.sh build   build (release) only
 #   ./dev.sh format  clang-format every source file
 set -euo pipefail
@@ -28,9 +29,10 @@ case "${1:-}" in
   test) build release && ctest --preset release -j "$(nproc)" ;;
   asan) build asan-ubsan && ctest --preset asan-ubsan -j "$(nproc)" ;;
   build) build release ;;
+  bench) build release && build/release/bench/nnc_activation_bench "${@:2}" ;;
   format) git ls-files '*.cpp' '*.h' | xargs clang-format -i ;;
   *)
-    sed -n '2,8p' "$0"
+    sed -n '2,9p' "$0"
     exit 2
     ;;
 esac

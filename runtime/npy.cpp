@@ -61,7 +61,9 @@ Tensor readNpy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     fail(path, std::string("cannot open: ") + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  std::string bytes = contents.str();
   if (bytes.size() < kMagicSize + 4 || bytes.compare(0, kMagicSize, kMagic, kMagicSize) != 0)
     fail(path, "not a .npy file (no \\x93NUMPY magic)");
   auto major = static_cast<unsigned char>(bytes[6]);
@@ -84,8 +86,9 @@ Tensor readNpy(const std::string& path) {
   std::string_view descr = valueOf(header, "descr", path);
   if (descr.substr(0, 5) != "'<f4'" && descr.substr(0, 5) != "'=f4'") {
     std::string dtype(descr.substr(0, descr.find_first_of(",}")));
-    fail(path, "has dtype " + dtype + "; nnc needs float32 ('<f4'): convert with "
-               "array.astype(numpy.float32)");
+    fail(path, "has dtype " + dtype +
+                   "; nnc needs float32 ('<f4'): convert with "
+                   "array.astype(numpy.float32)");
   }
   if (valueOf(header, "fortran_order", path).substr(0, 4) != "Fals")
     fail(path, "is in Fortran order; nnc needs C order: save numpy.ascontiguousarray(array)");
@@ -115,7 +118,9 @@ Tensor readNpy(const std::string& path) {
 void writeNpy(const std::string& path, const Tensor& tensor) {
   std::string shape = "(";
   for (size_t i = 0; i < tensor.shape.size(); ++i)
-    shape += std::to_string(tensor.shape[i]) + (tensor.shape.size() == 1 ? "," : i + 1 < tensor.shape.size() ? ", " : "");
+    shape += std::to_string(tensor.shape[i]) + (tensor.shape.size() == 1      ? ","
+                                                : i + 1 < tensor.shape.size() ? ", "
+                                                                              : "");
   shape += ")";
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
   // Pad with spaces so that the data starts on a 64-byte boundary; the header ends in '\n'.

@@ -9,6 +9,7 @@ packages=(
   libboost-dev                                 # Boost.Spirit X3 grammar
   libfmt-dev libcli11-dev nlohmann-json3-dev   # formatting, command line, JSON
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
+  libdnnl-dev libxnnpack-dev libpthreadpool-dev  # peers in the benchmarks (oneDNN, XNNPACK)
 )
 
 missing=()

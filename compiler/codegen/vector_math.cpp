@@ -14,11 +14,13 @@ llvm::Value* splat(llvm::Value* like, double value) {
 
 namespace {
 
-/// c[0] + x·(c[1] + x·(c[2] + ...)) by Horner's rule with fused multiply-adds.
+/// c[0] + x·(c[1] + x·(c[2] + ...)) by Horner's rule. llvm.fmuladd fuses where the ISA has FMA
+/// and is a multiply and an add on SSE (llvm.fma would become a libm call there); in double
+/// precision either is far more accurate than the float result needs.
 llvm::Value* polynomial(Builder& b, llvm::Value* x, const std::vector<double>& c) {
   llvm::Value* sum = splat(x, c.back());
   for (size_t i = c.size() - 1; i-- > 0;)
-    sum = b.CreateIntrinsic(llvm::Intrinsic::fma, {x->getType()}, {sum, x, splat(x, c[i])});
+    sum = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {sum, x, splat(x, c[i])});
   return sum;
 }
 
@@ -50,14 +52,15 @@ std::vector<double> taylorExp(int count) {
 
 llvm::Value* emitExp(Builder& b, llvm::Value* x) {
   llvm::Value* clamped = clampKeepNan(b, x, -708.0, 709.0);
-  // n = round(x / ln2); r = x - n·ln2 with ln2 split so that n·ln2hi is exact (|n| < 2^11).
+  // n = round(x / ln2); r = x - n·ln2 with ln2 split so that n·ln2hi is exact (|n| < 2^11),
+  // so the reduction needs no fused multiply-add.
   llvm::Value* n = b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven,
                                           b.CreateFMul(clamped, splat(x, 1.4426950408889634)));
   const double ln2hi = 6.93147180369123816490e-01; // 33 significant bits
   const double ln2lo = 1.90821492927058770002e-10;
   llvm::Value* r =
-      b.CreateIntrinsic(llvm::Intrinsic::fma, {x->getType()}, {n, splat(x, -ln2hi), clamped});
-  r = b.CreateIntrinsic(llvm::Intrinsic::fma, {x->getType()}, {n, splat(x, -ln2lo), r});
+      b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {n, splat(x, -ln2hi), clamped});
+  r = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {n, splat(x, -ln2lo), r});
   // |r| <= 0.347: the degree-12 Taylor remainder is below 0.347^13/13! ~ 1e-16.
   llvm::Value* er = polynomial(b, r, taylorExp(13));
   // 2^n: n + 1023 in the exponent field (n is in [-1021, 1023] after the clamp). A NaN n
@@ -103,7 +106,7 @@ llvm::Value* emitLog1p(Builder& b, llvm::Value* u) {
     odd.push_back(2.0 / k);
   llvm::Value* logM = b.CreateFMul(s, polynomial(b, s2, odd));
   llvm::Value* e = b.CreateSIToFP(exponent, u->getType());
-  llvm::Value* log = b.CreateIntrinsic(llvm::Intrinsic::fma, {u->getType()},
+  llvm::Value* log = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {u->getType()},
                                        {e, splat(u, 0.6931471805599453), logM});
   // +inf and NaN have no meaningful exponent and mantissa: they are their own results.
   llvm::Value* special = b.CreateFCmpUEQ(u, splat(u, INFINITY));
@@ -149,13 +152,13 @@ llvm::Value* emitErfc(Builder& b, llvm::Value* z) {
   constexpr size_t count = sizeof(kErfcSeries) / sizeof(kErfcSeries[0]);
   for (size_t k = count - 1; k >= 1; --k) {
     llvm::Value* next = b.CreateFAdd(
-        b.CreateIntrinsic(llvm::Intrinsic::fma, {w->getType()}, {twoU, b1, b.CreateFNeg(b2)}),
+        b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {w->getType()}, {twoU, b1, b.CreateFNeg(b2)}),
         splat(w, kErfcSeries[k]));
     b2 = b1;
     b1 = next;
   }
   llvm::Value* g = b.CreateFAdd(
-      b.CreateIntrinsic(llvm::Intrinsic::fma, {w->getType()}, {u, b1, b.CreateFNeg(b2)}),
+      b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {w->getType()}, {u, b1, b.CreateFNeg(b2)}),
       splat(w, kErfcSeries[0]));
   llvm::Value* exponent = b.CreateFSub(g, b.CreateFMul(w, w));
   return b.CreateFMul(t, emitExp(b, exponent));

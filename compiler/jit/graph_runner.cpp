@@ -14,7 +14,9 @@ using runtime::UserError;
 
 namespace {
 
-std::string kernelName(size_t node) { return fmt::format("node{}", node); }
+std::string kernelName(size_t node) {
+  return fmt::format("node{}", node);
+}
 
 } // namespace
 

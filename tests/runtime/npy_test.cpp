@@ -16,7 +16,8 @@ class NpyTest : public testing::Test {
 protected:
   std::string path(const std::string& name) {
     return (fs::temp_directory_path() /
-            (std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name))
+            (std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+             name))
         .string();
   }
   /// Writes a .npy file by hand: magic, version, header length, header, data.
@@ -50,7 +51,8 @@ protected:
 };
 
 TEST_F(NpyTest, RoundTripsEveryRank) {
-  for (std::vector<int64_t> shape : std::vector<std::vector<int64_t>>{{}, {5}, {2, 3}, {1, 2, 3, 4}, {0, 3}}) {
+  for (std::vector<int64_t> shape :
+       std::vector<std::vector<int64_t>>{{}, {5}, {2, 3}, {1, 2, 3, 4}, {0, 3}}) {
     Tensor tensor{shape, {}};
     tensor.data.resize(static_cast<size_t>(tensor.elementCount()));
     for (size_t i = 0; i < tensor.data.size(); ++i)
@@ -66,7 +68,8 @@ TEST_F(NpyTest, RoundTripsEveryRank) {
 }
 
 TEST_F(NpyTest, ReadsVersion2AndNumpysSpellings) {
-  std::string file = writeRaw("v2.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", 8, 2);
+  std::string file =
+      writeRaw("v2.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", 8, 2);
   EXPECT_EQ(readNpy(file).shape, (std::vector<int64_t>{2}));
   file = writeRaw("long.npy", "{'descr':'<f4','fortran_order':False,'shape':(3L, 1L)}\n", 12);
   EXPECT_EQ(readNpy(file).shape, (std::vector<int64_t>{3, 1}));
@@ -77,28 +80,35 @@ TEST_F(NpyTest, RejectsWhatItCannotRead) {
   std::string notNpy = path("text.npy");
   std::ofstream(notNpy) << "hello, world";
   EXPECT_NE(errorOf(notNpy).find("not a .npy file"), std::string::npos);
-  EXPECT_NE(errorOf(writeRaw("f8.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16))
-                .find("has dtype '<f8'; nnc needs float32"),
-            std::string::npos);
-  EXPECT_NE(errorOf(writeRaw("i4.npy", "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", 8))
-                .find("has dtype '<i4'"),
-            std::string::npos);
-  EXPECT_NE(errorOf(writeRaw("big.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8))
-                .find("has dtype '>f4'"),
-            std::string::npos);
-  EXPECT_NE(errorOf(writeRaw("f.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16))
-                .find("Fortran order"),
-            std::string::npos);
-  EXPECT_NE(errorOf(writeRaw("short.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20))
+  EXPECT_NE(
+      errorOf(writeRaw("f8.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16))
+          .find("has dtype '<f8'; nnc needs float32"),
+      std::string::npos);
+  EXPECT_NE(
+      errorOf(writeRaw("i4.npy", "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", 8))
+          .find("has dtype '<i4'"),
+      std::string::npos);
+  EXPECT_NE(
+      errorOf(writeRaw("big.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8))
+          .find("has dtype '>f4'"),
+      std::string::npos);
+  EXPECT_NE(
+      errorOf(writeRaw("f.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16))
+          .find("Fortran order"),
+      std::string::npos);
+  EXPECT_NE(errorOf(writeRaw("short.npy",
+                             "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20))
                 .find("truncated: shape [2, 3] needs 24 bytes of data, the file has 20"),
             std::string::npos);
-  EXPECT_NE(errorOf(writeRaw("long.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 12))
-                .find("4 bytes after the data"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf(writeRaw("long.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 12))
+          .find("4 bytes after the data"),
+      std::string::npos);
   EXPECT_NE(errorOf(writeRaw("noshape.npy", "{'descr': '<f4', 'fortran_order': False, }", 0))
                 .find("no 'shape' entry"),
             std::string::npos);
-  EXPECT_NE(errorOf(writeRaw("badshape.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", 0))
+  EXPECT_NE(errorOf(writeRaw("badshape.npy",
+                             "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", 0))
                 .find("bad dimension"),
             std::string::npos);
   EXPECT_NE(errorOf(writeRaw("v9.npy", "{}", 0, 9)).find("version 9"), std::string::npos);
