@@ -111,7 +111,8 @@ Tensor readNpy(const std::string& path) {
     fail(path, "has " + std::to_string(available - expected) + " bytes after the data of shape " +
                    formatShape(tensor.shape));
   tensor.data.resize(static_cast<size_t>(count));
-  std::memcpy(tensor.data.data(), bytes.data() + dataStart, expected);
+  if (expected != 0) // an empty array has no data (and data() may be null)
+    std::memcpy(tensor.data.data(), bytes.data() + dataStart, expected);
   return tensor;
 }
 
