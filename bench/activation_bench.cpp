@@ -7,8 +7,8 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <xnnpack.h>
 
 #include <cmath>
@@ -52,18 +52,16 @@ struct Activation {
   std::vector<std::pair<std::string_view, nnc::ir::AttrValue>> attrs;
   std::optional<std::pair<dnnl::algorithm, std::pair<float, float>>> onednn;
   std::function<xnn_operator_t()> xnnpack; ///< creates the operator, or empty
-  Loop plain;                               ///< the plain -O3 -march=native C++ loop
+  Loop plain;                              ///< the plain -O3 -march=native C++ loop
 };
 
 /// A plain loop whose body the compiler sees and inlines, as a user's own loop would be.
-template <typename F>
-Loop plainLoop(F f) {
+template <typename F> Loop plainLoop(F f) {
   return [f](const float* x, float* y, size_t n) {
     for (size_t i = 0; i < n; ++i)
       y[i] = f(x[i]);
   };
 }
-
 
 std::vector<Activation> activations() {
   auto sigmoid = [](float v) { return 1 / (1 + std::exp(-v)); };
@@ -77,49 +75,92 @@ std::vector<Activation> activations() {
     });
   };
   return {
-      {"relu", OpKind::Relu, {}, {{A::eltwise_relu, {0, 0}}},
+      {"relu",
+       OpKind::Relu,
+       {},
+       {{A::eltwise_relu, {0, 0}}},
        xnn([](xnn_operator_t* op) { return xnn_create_clamp_nc_f32(1, 1, 1, 0, INFINITY, 0, op); }),
        plainLoop([](float v) { return v < 0 ? 0 : v; })},
-      {"relu6", OpKind::Relu6, {}, {{A::eltwise_clip, {0, 6}}},
+      {"relu6",
+       OpKind::Relu6,
+       {},
+       {{A::eltwise_clip, {0, 6}}},
        xnn([](xnn_operator_t* op) { return xnn_create_clamp_nc_f32(1, 1, 1, 0, 6, 0, op); }),
        plainLoop([](float v) { return std::min(std::max(v, 0.0f), 6.0f); })},
-      {"leaky_relu", OpKind::LeakyRelu, {}, {{A::eltwise_relu, {0.01f, 0}}},
+      {"leaky_relu",
+       OpKind::LeakyRelu,
+       {},
+       {{A::eltwise_relu, {0.01f, 0}}},
        xnn([](xnn_operator_t* op) { return xnn_create_leaky_relu_nc_f32(1, 1, 1, 0.01f, 0, op); }),
        plainLoop([](float v) { return v >= 0 ? v : 0.01f * v; })},
-      {"elu", OpKind::Elu, {}, {{A::eltwise_elu, {1, 0}}},
+      {"elu",
+       OpKind::Elu,
+       {},
+       {{A::eltwise_elu, {1, 0}}},
        xnn([](xnn_operator_t* op) { return xnn_create_elu_nc_f32(1, 1, 1, 1.0f, 0, op); }),
        plainLoop([](float v) { return v > 0 ? v : std::expm1(v); })},
-      {"selu", OpKind::Selu, {}, {}, {},
-       plainLoop([](float v) { return 1.0507009873554805f * (v > 0 ? v : 1.6732632423543772f * std::expm1(v)); })},
-      {"celu", OpKind::Celu, {}, {}, {},
-       plainLoop([](float v) { return std::max(0.0f, v) + std::min(0.0f, std::expm1(v)); })},
-      {"sigmoid", OpKind::Sigmoid, {}, {{A::eltwise_logistic, {0, 0}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_sigmoid_nc_f32(1, 1, 1, 0, op); }), plainLoop(sigmoid)},
-      {"tanh", OpKind::Tanh, {}, {{A::eltwise_tanh, {0, 0}}}, {}, plainLoop([](float v) { return std::tanh(v); })},
-      {"softplus", OpKind::Softplus, {}, {{A::eltwise_soft_relu, {0, 0}}}, {},
+      {"selu", OpKind::Selu, {}, {}, {}, plainLoop([](float v) {
+         return 1.0507009873554805f * (v > 0 ? v : 1.6732632423543772f * std::expm1(v));
+       })},
+      {"celu", OpKind::Celu, {}, {}, {}, plainLoop([](float v) {
+         return std::max(0.0f, v) + std::min(0.0f, std::expm1(v));
+       })},
+      {"sigmoid",
+       OpKind::Sigmoid,
+       {},
+       {{A::eltwise_logistic, {0, 0}}},
+       xnn([](xnn_operator_t* op) { return xnn_create_sigmoid_nc_f32(1, 1, 1, 0, op); }),
+       plainLoop(sigmoid)},
+      {"tanh", OpKind::Tanh, {}, {{A::eltwise_tanh, {0, 0}}}, {}, plainLoop([](float v) {
+         return std::tanh(v);
+       })},
+      {"softplus",
+       OpKind::Softplus,
+       {},
+       {{A::eltwise_soft_relu, {0, 0}}},
+       {},
        plainLoop([](float v) { return v > 20 ? v : std::log1p(std::exp(v)); })},
-      {"softsign", OpKind::Softsign, {}, {}, {}, plainLoop([](float v) { return v / (1 + std::fabs(v)); })},
-      {"gelu(none)", OpKind::Gelu, {}, {{A::eltwise_gelu_erf, {0, 0}}}, {},
-       plainLoop([](float v) { return 0.5f * v * std::erfc(-v * 0.70710678f); })},
-      {"gelu(tanh)", OpKind::Gelu, {{"approximate", std::string("tanh")}},
-       {{A::eltwise_gelu_tanh, {0, 0}}}, {},
-       plainLoop([](float v) { return 0.5f * v * (1 + std::tanh(0.7978845608f * (v + 0.044715f * v * v * v))); })},
-      {"silu", OpKind::Silu, {}, {{A::eltwise_swish, {1, 0}}}, {},
-       plainLoop([sigmoid](float v) { return v * sigmoid(v); })},
-      {"mish", OpKind::Mish, {}, {{A::eltwise_mish, {0, 0}}}, {},
-       plainLoop([](float v) { return v * std::tanh(std::log1p(std::exp(v))); })},
-      {"hard_sigmoid", OpKind::HardSigmoid, {}, {}, {},
-       plainLoop([](float v) { return std::min(std::max(v / 6 + 0.5f, 0.0f), 1.0f); })},
-      {"hard_swish", OpKind::HardSwish, {}, {{A::eltwise_hardswish, {0, 0}}},
+      {"softsign", OpKind::Softsign, {}, {}, {}, plainLoop([](float v) {
+         return v / (1 + std::fabs(v));
+       })},
+      {"gelu(none)", OpKind::Gelu, {}, {{A::eltwise_gelu_erf, {0, 0}}}, {}, plainLoop([](float v) {
+         return 0.5f * v * std::erfc(-v * 0.70710678f);
+       })},
+      {"gelu(tanh)",
+       OpKind::Gelu,
+       {{"approximate", std::string("tanh")}},
+       {{A::eltwise_gelu_tanh, {0, 0}}},
+       {},
+       plainLoop([](float v) {
+         return 0.5f * v * (1 + std::tanh(0.7978845608f * (v + 0.044715f * v * v * v)));
+       })},
+      {"silu", OpKind::Silu, {}, {{A::eltwise_swish, {1, 0}}}, {}, plainLoop([sigmoid](float v) {
+         return v * sigmoid(v);
+       })},
+      {"mish", OpKind::Mish, {}, {{A::eltwise_mish, {0, 0}}}, {}, plainLoop([](float v) {
+         return v * std::tanh(std::log1p(std::exp(v)));
+       })},
+      {"hard_sigmoid", OpKind::HardSigmoid, {}, {}, {}, plainLoop([](float v) {
+         return std::min(std::max(v / 6 + 0.5f, 0.0f), 1.0f);
+       })},
+      {"hard_swish",
+       OpKind::HardSwish,
+       {},
+       {{A::eltwise_hardswish, {0, 0}}},
        xnn([](xnn_operator_t* op) { return xnn_create_hardswish_nc_f32(1, 1, 1, 0, op); }),
        plainLoop([](float v) { return v * std::min(std::max(v / 6 + 0.5f, 0.0f), 1.0f); })},
-      {"hard_tanh", OpKind::HardTanh, {}, {{A::eltwise_clip, {-1, 1}}},
+      {"hard_tanh",
+       OpKind::HardTanh,
+       {},
+       {{A::eltwise_clip, {-1, 1}}},
        xnn([](xnn_operator_t* op) { return xnn_create_clamp_nc_f32(1, 1, 1, -1, 1, 0, op); }),
        plainLoop([](float v) { return std::min(std::max(v, -1.0f), 1.0f); })},
-      {"thresholded_relu", OpKind::ThresholdedRelu, {}, {}, {},
-       plainLoop([](float v) { return v > 1 ? v : 0; })},
-      {"identity", OpKind::Identity, {}, {{A::eltwise_linear, {1, 0}}}, {},
-       plainLoop([](float v) { return v; })},
+      {"thresholded_relu", OpKind::ThresholdedRelu, {}, {}, {}, plainLoop([](float v) {
+         return v > 1 ? v : 0;
+       })},
+      {"identity", OpKind::Identity, {}, {{A::eltwise_linear, {1, 0}}}, {}, plainLoop([](float v) {
+         return v;
+       })},
   };
 }
 
@@ -204,8 +245,8 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(
             fmt::format("onednn/{}/{}", a.label, size).c_str(),
             [n, algorithm = algorithm, params = params, &engine, &stream](benchmark::State& s) {
-              dnnl::memory::desc md({static_cast<dnnl::memory::dim>(n)}, dnnl::memory::data_type::f32,
-                                    dnnl::memory::format_tag::a);
+              dnnl::memory::desc md({static_cast<dnnl::memory::dim>(n)},
+                                    dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
               dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, md,
                                                params.first, params.second);
               dnnl::eltwise_forward primitive(dnnl::eltwise_forward::primitive_desc(desc, engine));
@@ -226,19 +267,21 @@ int main(int argc, char** argv) {
                                        xnn_operator_t op = create();
                                        measure(s, n, [&](const float* x, float* y, size_t c) {
                                          // setup is per call in this XNNPACK version
-                                         auto setup = label == "sigmoid" ? xnn_setup_sigmoid_nc_f32
-                                                    : label == "elu"     ? xnn_setup_elu_nc_f32
-                                                    : label == "hard_swish" ? xnn_setup_hardswish_nc_f32
-                                                    : label == "leaky_relu" ? xnn_setup_leaky_relu_nc_f32
-                                                                           : xnn_setup_clamp_nc_f32;
+                                         auto setup =
+                                             label == "sigmoid"      ? xnn_setup_sigmoid_nc_f32
+                                             : label == "elu"        ? xnn_setup_elu_nc_f32
+                                             : label == "hard_swish" ? xnn_setup_hardswish_nc_f32
+                                             : label == "leaky_relu" ? xnn_setup_leaky_relu_nc_f32
+                                                                     : xnn_setup_clamp_nc_f32;
                                          setup(op, c, x, y, nullptr);
                                          xnn_run_operator(op, nullptr);
                                        });
                                        xnn_delete_operator(op);
                                      });
       }
-      benchmark::RegisterBenchmark(fmt::format("loop/{}/{}", a.label, size).c_str(),
-                                   [n, loop = a.plain](benchmark::State& s) { measure(s, n, loop); });
+      benchmark::RegisterBenchmark(
+          fmt::format("loop/{}/{}", a.label, size).c_str(),
+          [n, loop = a.plain](benchmark::State& s) { measure(s, n, loop); });
     }
   }
   Collector collector;

@@ -19,26 +19,36 @@ CompiledActivation::CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind
     return;
   }
   jit_ = std::move(*created);
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>("activation", *context);
-  jit_->prepare(*module);
-  codegen::emitActivationKernel(*module, "kernel", isa, op, attrs);
-  if (llvm::Error e =
-          jit_->add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)))) {
-    error_ = llvm::toString(std::move(e));
+  auto compiled = compileActivations(*jit_, {KernelRequest{"kernel", op, attrs}});
+  if (auto* problem = std::get_if<std::string>(&compiled)) {
+    error_ = *problem;
     return;
   }
-  auto address = jit_->lookup("kernel");
-  if (!address) {
-    error_ = llvm::toString(address.takeError());
-    return;
-  }
-  kernel_ = reinterpret_cast<UnaryKernel>(*address);
+  kernel_ = std::get<std::vector<UnaryKernel>>(compiled).front();
   compileMs_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 CompiledActivation::~CompiledActivation() = default;
+
+std::variant<std::vector<UnaryKernel>, std::string>
+compileActivations(Jit& jit, const std::vector<KernelRequest>& requests) {
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>("activations", *context);
+  jit.prepare(*module);
+  for (const KernelRequest& request : requests)
+    codegen::emitActivationKernel(*module, request.name, jit.isa(), request.op, request.attrs);
+  if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+    return llvm::toString(std::move(e));
+  std::vector<UnaryKernel> kernels;
+  for (const KernelRequest& request : requests) {
+    auto address = jit.lookup(request.name);
+    if (!address)
+      return llvm::toString(address.takeError());
+    kernels.push_back(reinterpret_cast<UnaryKernel>(*address));
+  }
+  return kernels;
+}
 
 std::vector<ir::AttrValue>
 activationAttrs(ir::OpKind op,

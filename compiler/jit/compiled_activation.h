@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace nnc::jit {
@@ -38,6 +39,18 @@ private:
   std::string error_;
   double compileMs_ = 0;
 };
+
+/// One kernel to compile: its symbol name and the activation it applies.
+struct KernelRequest {
+  std::string name;
+  ir::OpKind op;
+  std::vector<ir::AttrValue> attrs;
+};
+
+/// Emits every requested kernel into one module, compiles it with `jit` and returns their
+/// addresses in request order; on failure, the error text.
+std::variant<std::vector<UnaryKernel>, std::string>
+compileActivations(Jit& jit, const std::vector<KernelRequest>& requests);
 
 /// The attributes of `op` with the defaults of the op table, overridden by `given`.
 std::vector<ir::AttrValue>

@@ -1,10 +1,10 @@
 #include "compiler/jit/graph_runner.h"
 
 #include "compiler/codegen/activation_kernels.h"
+#include "compiler/jit/compiled_activation.h"
 #include "compiler/jit/jit.h"
 
 #include <fmt/format.h>
-#include <llvm/IR/LLVMContext.h>
 
 #include <chrono>
 
@@ -34,24 +34,19 @@ GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa) 
   if (!created)
     throw UserError(llvm::toString(created.takeError()));
   jit_ = std::move(*created);
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(graph_.name(), *context);
-  jit_->prepare(*module);
+  std::vector<KernelRequest> requests;
   for (size_t i = 0; i < graph_.nodes().size(); ++i) {
     const ir::Node& node = graph_.node(static_cast<ir::NodeId>(i));
-    // Dropout and identity copy their input.
-    ir::OpKind op = node.info().has(ir::kActivation) ? node.op : ir::OpKind::Identity;
-    std::vector<ir::AttrValue> attrs = op == node.op ? node.attrs : std::vector<ir::AttrValue>{};
-    codegen::emitActivationKernel(*module, kernelName(i), isa, op, attrs);
+    // Dropout (identity at inference) copies its input.
+    if (node.info().has(ir::kActivation))
+      requests.push_back({kernelName(i), node.op, node.attrs});
+    else
+      requests.push_back({kernelName(i), ir::OpKind::Identity, {}});
   }
-  if (llvm::Error e = jit_->add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
-    throw UserError(llvm::toString(std::move(e)));
-  for (size_t i = 0; i < graph_.nodes().size(); ++i) {
-    auto address = jit_->lookup(kernelName(i));
-    if (!address)
-      throw UserError(llvm::toString(address.takeError()));
-    kernels_.push_back(reinterpret_cast<Kernel>(*address));
-  }
+  auto compiled = compileActivations(*jit_, requests);
+  if (auto* problem = std::get_if<std::string>(&compiled))
+    throw UserError(*problem);
+  kernels_ = std::get<std::vector<UnaryKernel>>(compiled);
   compileMs_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }

@@ -4,6 +4,7 @@
 
 #include "compiler/codegen/target.h"
 #include "compiler/ir/graph.h"
+#include "compiler/jit/compiled_activation.h"
 #include "runtime/tensor.h"
 
 #include <map>
@@ -29,11 +30,9 @@ public:
   double compileMilliseconds() const { return compileMs_; }
 
 private:
-  using Kernel = void (*)(const float*, float*, int64_t);
-
   ir::Graph graph_;
   std::unique_ptr<Jit> jit_;
-  std::vector<Kernel> kernels_; ///< per node
+  std::vector<UnaryKernel> kernels_; ///< per node
   double compileMs_ = 0;
 };
 
