@@ -251,7 +251,7 @@ const std::array<Emitter, ir::kNumOps>& emitters() {
 
 } // namespace
 
-bool hasActivationKernel(ir::OpKind op, const std::vector<ir::AttrValue>&) {
+bool hasActivationKernel(ir::OpKind op) {
   return emitters()[static_cast<size_t>(op)] != nullptr;
 }
 

@@ -10,9 +10,8 @@
 
 namespace nnc::codegen {
 
-/// Whether this version of nnc generates a kernel for the activation with these attributes
-/// (gelu with approximate="none" is not generated yet).
-bool hasActivationKernel(ir::OpKind op, const std::vector<ir::AttrValue>& attrs);
+/// Whether this version of nnc generates a kernel for the activation (all but prelu).
+bool hasActivationKernel(ir::OpKind op);
 
 /// Emits `void name(const float* x, float* y, int64_t n)` applying activation `op` with its
 /// resolved attributes (in the order of OpInfo::attrSpecs()). Requires hasActivationKernel.

@@ -24,7 +24,7 @@ GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa) 
   auto start = std::chrono::steady_clock::now();
   for (const ir::Node& node : graph_.nodes()) {
     const ir::OpInfo& op = node.info();
-    bool runnable = op.has(ir::kActivation) && codegen::hasActivationKernel(op.kind, node.attrs);
+    bool runnable = op.has(ir::kActivation) && codegen::hasActivationKernel(op.kind);
     if (!runnable && !op.has(ir::kIdentityAtInference))
       throw UserError(fmt::format("model '{}': '{}' (value %{}) cannot run in this version of "
                                   "nnc yet: only models of activations run so far",

@@ -172,7 +172,7 @@ std::vector<Case> allCases() {
         cases.push_back({isa, op.kind, {{"min", -0.1}, {"max", 2.5}}, "clamp"});
         continue;
       }
-      if (!op.has(ir::kActivation) || !hasActivationKernel(op.kind, attrsFor(op.kind, {})))
+      if (!op.has(ir::kActivation) || !hasActivationKernel(op.kind))
         continue;
       cases.push_back({isa, op.kind, {}, std::string(op.name)});
     }
