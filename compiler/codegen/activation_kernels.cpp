@@ -1,12 +1,15 @@
 #include "compiler/codegen/activation_kernels.h"
 
+#include "compiler/codegen/float_math.h"
 #include "compiler/codegen/unary_loop.h"
 #include "compiler/codegen/vector_math.h"
+#include "compiler/codegen/vector_ops.h"
 #include "compiler/ir/internal_error.h"
 
 #include <llvm/IR/IRBuilder.h>
 
 #include <array>
+#include <cmath>
 #include <limits>
 
 namespace nnc::codegen {
@@ -15,15 +18,16 @@ namespace {
 
 using Builder = llvm::IRBuilder<>;
 
-/// The attributes of one activation, by name.
+/// What an emitter knows besides its input: the activation's attributes, by name, and the ISA.
 class Attrs {
 public:
-  Attrs(const ir::OpInfo& op, const std::vector<ir::AttrValue>& values)
-      : op_(op), values_(values) {}
+  Attrs(const ir::OpInfo& op, const std::vector<ir::AttrValue>& values, const TargetIsa& target)
+      : isa(target), op_(op), values_(values) {}
   double real(std::string_view name) const { return std::get<double>(values_.at(index(name))); }
   const std::string& text(std::string_view name) const {
     return std::get<std::string>(values_.at(index(name)));
   }
+  const TargetIsa& isa;
 
 private:
   size_t index(std::string_view name) const {
@@ -36,16 +40,6 @@ private:
   const ir::OpInfo& op_;
   const std::vector<ir::AttrValue>& values_;
 };
-
-llvm::Value* constant(llvm::Value* like, double value) {
-  return llvm::ConstantFP::get(like->getType(), value);
-}
-
-/// NaN-preserving clamp: a NaN fails both comparisons and passes through.
-llvm::Value* clamp(Builder& b, llvm::Value* x, double lo, double hi) {
-  llvm::Value* low = b.CreateSelect(b.CreateFCmpOLT(x, constant(x, lo)), constant(x, lo), x);
-  return b.CreateSelect(b.CreateFCmpOGT(low, constant(x, hi)), constant(x, hi), low);
-}
 
 /// Computes `f` in double precision and rounds once to float: for these piecewise-linear and
 /// rational functions that gives the correctly rounded result (0 ULP from the true value).
@@ -63,35 +57,35 @@ llvm::Value* identity(Builder&, llvm::Value* x, const Attrs&) {
 }
 
 llvm::Value* relu(Builder& b, llvm::Value* x, const Attrs&) {
-  return b.CreateSelect(b.CreateFCmpOLT(x, constant(x, 0)), constant(x, 0), x);
+  return b.CreateSelect(b.CreateFCmpOLT(x, splat(x, 0)), splat(x, 0), x);
 }
 
 llvm::Value* relu6(Builder& b, llvm::Value* x, const Attrs&) {
-  return clamp(b, x, 0, 6);
+  return clampKeepNan(b, x, 0, 6);
 }
 
 llvm::Value* clampAttrs(Builder& b, llvm::Value* x, const Attrs& a) {
   // Bounds round to float; a float between a bound and its rounding can only be the rounding.
-  return clamp(b, x, static_cast<float>(a.real("min")), static_cast<float>(a.real("max")));
+  return clampKeepNan(b, x, static_cast<float>(a.real("min")), static_cast<float>(a.real("max")));
 }
 
 llvm::Value* leakyRelu(Builder& b, llvm::Value* x, const Attrs& a) {
   double alpha = a.real("alpha");
   llvm::Value* scaled =
-      inDouble(b, x, [&](llvm::Value* d) { return b.CreateFMul(d, constant(d, alpha)); });
-  return b.CreateSelect(b.CreateFCmpOGE(x, constant(x, 0)), x, scaled);
+      inDouble(b, x, [&](llvm::Value* d) { return b.CreateFMul(d, splat(d, alpha)); });
+  return b.CreateSelect(b.CreateFCmpOGE(x, splat(x, 0)), x, scaled);
 }
 
 llvm::Value* thresholdedRelu(Builder& b, llvm::Value* x, const Attrs& a) {
   double alpha = a.real("alpha");
   // x > alpha, compared exactly (alpha need not be a float); NaN fails `<=` and passes.
   return inDouble(b, x, [&](llvm::Value* d) {
-    return b.CreateSelect(b.CreateFCmpOLE(d, constant(d, alpha)), constant(d, 0), d);
+    return b.CreateSelect(b.CreateFCmpOLE(d, splat(d, alpha)), splat(d, 0), d);
   });
 }
 
 llvm::Value* hardSigmoidDouble(Builder& b, llvm::Value* d, double alpha, double beta) {
-  return clamp(b, b.CreateFAdd(b.CreateFMul(d, constant(d, alpha)), constant(d, beta)), 0, 1);
+  return clampKeepNan(b, b.CreateFAdd(b.CreateFMul(d, splat(d, alpha)), splat(d, beta)), 0, 1);
 }
 
 llvm::Value* hardSigmoid(Builder& b, llvm::Value* x, const Attrs& a) {
@@ -104,120 +98,198 @@ llvm::Value* hardSwish(Builder& b, llvm::Value* x, const Attrs&) {
   return inDouble(b, x, [&](llvm::Value* d) {
     llvm::Value* gate = hardSigmoidDouble(b, d, 1.0 / 6.0, 0.5);
     // A closed gate gives 0 even for x = -inf (where x * 0 would be NaN).
-    return b.CreateSelect(b.CreateFCmpOEQ(gate, constant(d, 0)), constant(d, 0),
-                          b.CreateFMul(d, gate));
+    return b.CreateSelect(b.CreateFCmpOEQ(gate, splat(d, 0)), splat(d, 0), b.CreateFMul(d, gate));
   });
 }
 
 llvm::Value* softsign(Builder& b, llvm::Value* x, const Attrs&) {
   return inDouble(b, x, [&](llvm::Value* d) {
     llvm::Value* magnitude = b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, d);
-    llvm::Value* ratio = b.CreateFDiv(d, b.CreateFAdd(magnitude, constant(d, 1)));
+    llvm::Value* ratio = b.CreateFDiv(d, b.CreateFAdd(magnitude, splat(d, 1)));
     // x / (1 + |x|) is inf/inf for x = +-inf; the limit is +-1.
-    llvm::Value* sign = b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, constant(d, 1), d);
+    llvm::Value* sign = b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, splat(d, 1), d);
     llvm::Value* infinite =
-        b.CreateFCmpOEQ(magnitude, constant(d, std::numeric_limits<double>::infinity()));
+        b.CreateFCmpOEQ(magnitude, splat(d, std::numeric_limits<double>::infinity()));
     return b.CreateSelect(infinite, sign, ratio);
   });
 }
 
-// The smooth activations below evaluate in double with vector_math's functions (relative error
-// ~1e-12) and round once, so they are within 1 ULP of the true value; their formulas are
-// arranged so that nothing cancels (no 1 + tanh, no exp(x) - 1 near 0).
+// The smooth activations below compute in float with float_math's functions, arranged so that
+// nothing cancels (no 1 + tanh, no exp(x) - 1 near 0) and so that a result that is a normal
+// float is computed as one even where exp of the argument alone would be subnormal (the result
+// is scaled by 2^k last). Odd attribute values (celu's alpha < 0, softplus's beta != 1) take a
+// double-precision path instead. docs/accuracy.md has the measured errors.
 
-/// Values below this give a float result of (signed) zero for silu, mish and gelu, whose
-/// formulas would otherwise compute -inf · 0 at x = -inf.
-constexpr double kNegligible = -1000;
-
-llvm::Value* zeroBelow(Builder& b, llvm::Value* d, llvm::Value* value) {
-  return b.CreateSelect(b.CreateFCmpOLT(d, constant(d, kNegligible)), constant(d, -0.0), value);
+llvm::Value* fabs(Builder& b, llvm::Value* x) {
+  return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
 }
 
-llvm::Value* sigmoid(Builder& b, llvm::Value* x, const Attrs&) {
-  return inDouble(b, x, [&](llvm::Value* d) { return emitSigmoid(b, d); });
+llvm::Value* sigmoid(Builder& b, llvm::Value* x, const Attrs& a) {
+  // x > 0: 1/(1 + e^-x); else e^x/(1 + e^x). Below -87.3 the result is subnormal and flushes.
+  llvm::Value* z = b.CreateFNeg(fabs(b, x));
+  z = b.CreateSelect(b.CreateFCmpOLT(z, splat(x, -104)), splat(x, -104), z);
+  ExpSplit e = emitExpSplitFastF(b, z);
+  llvm::Value* scale = emitPow2F(b, a.isa, e.k);
+  llvm::Value* positive = b.CreateFCmpOGT(x, splat(x, 0));
+  FloatPair numerator = {b.CreateSelect(positive, splat(x, 1), mulAdd(b, scale, e.p, scale)),
+                         splat(x, 0)};
+  return emitDividePair(b, a.isa, numerator, emitOffsetExp(b, 1, scale, e.p));
 }
 
-llvm::Value* tanh(Builder& b, llvm::Value* x, const Attrs&) {
-  return inDouble(b, x, [&](llvm::Value* d) { return emitTanh(b, d); });
+llvm::Value* tanh(Builder& b, llvm::Value* x, const Attrs& a) {
+  // tanh|x| = -t/(2 + t), t = expm1(-2|x|) in (-1, 0], with t and 2 + t = 1 + e^(-2|x|) as
+  // float pairs: no cancellation near 0 and no loss near 1. Below -20, t is -1 in tanh's terms,
+  // and 2^k stays normal.
+  llvm::Value* z = b.CreateFMul(fabs(b, x), splat(x, -2));
+  z = b.CreateSelect(b.CreateFCmpOLT(z, splat(x, -20)), splat(x, -20), z);
+  ExpSplit e = emitExpSplitF(b, z);
+  llvm::Value* scale = emitPow2F(b, a.isa, e.k);
+  FloatPair expm1 = emitOffsetExp(b, -1, scale, e.p);
+  FloatPair numerator = {b.CreateFNeg(expm1.hi), b.CreateFNeg(expm1.lo)};
+  llvm::Value* ratio = emitDividePair(b, a.isa, numerator, emitOffsetExp(b, 1, scale, e.p));
+  return b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, ratio, x);
 }
 
 /// x > 0 ? scale·x : scale·alpha·expm1(x)
-llvm::Value* scaledElu(Builder& b, llvm::Value* d, double alpha, double scale) {
-  llvm::Value* negative = b.CreateFMul(emitExpm1(b, d), constant(d, alpha * scale));
-  llvm::Value* positive = scale == 1 ? d : b.CreateFMul(d, constant(d, scale));
-  return b.CreateSelect(b.CreateFCmpOGT(d, constant(d, 0)), positive, negative);
+llvm::Value* scaledElu(Builder& b, llvm::Value* x, double alpha, double scale) {
+  llvm::Value* negative = emitMulConstF(b, emitExpm1NegF(b, x), alpha * scale);
+  llvm::Value* positive = emitMulConstF(b, x, scale);
+  return b.CreateSelect(b.CreateFCmpOGT(x, splat(x, 0)), positive, negative);
 }
 
 llvm::Value* elu(Builder& b, llvm::Value* x, const Attrs& a) {
-  return inDouble(b, x, [&](llvm::Value* d) { return scaledElu(b, d, a.real("alpha"), 1); });
+  return scaledElu(b, x, a.real("alpha"), 1);
 }
 
 llvm::Value* selu(Builder& b, llvm::Value* x, const Attrs&) {
-  return inDouble(b, x, [&](llvm::Value* d) {
-    return scaledElu(b, d, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946);
-  });
+  return scaledElu(b, x, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946);
 }
 
 llvm::Value* celu(Builder& b, llvm::Value* x, const Attrs& a) {
   double alpha = a.real("alpha");
+  // max(0, x) + min(0, alpha·expm1(x/alpha)), both NaN-preserving.
+  if (alpha > 0) {
+    // expm1 of a positive argument is treated as 0, which is what min(0, .) makes of it.
+    llvm::Value* ratio = b.CreateFDiv(x, splat(x, static_cast<float>(alpha)));
+    llvm::Value* curve = emitMulConstF(b, emitExpm1NegF(b, ratio), alpha);
+    llvm::Value* positive = b.CreateSelect(b.CreateFCmpOLT(x, splat(x, 0)), splat(x, 0), x);
+    return b.CreateFAdd(positive, curve);
+  }
   return inDouble(b, x, [&](llvm::Value* d) {
-    // max(0, x) + min(0, alpha·expm1(x/alpha)), both NaN-preserving.
-    llvm::Value* positive = b.CreateSelect(b.CreateFCmpOLT(d, constant(d, 0)), constant(d, 0), d);
+    llvm::Value* positive = b.CreateSelect(b.CreateFCmpOLT(d, splat(d, 0)), splat(d, 0), d);
     llvm::Value* curve =
-        b.CreateFMul(emitExpm1(b, b.CreateFDiv(d, constant(d, alpha))), constant(d, alpha));
-    llvm::Value* negative =
-        b.CreateSelect(b.CreateFCmpOGT(curve, constant(d, 0)), constant(d, 0), curve);
+        b.CreateFMul(emitExpm1(b, b.CreateFDiv(d, splat(d, alpha))), splat(d, alpha));
+    llvm::Value* negative = b.CreateSelect(b.CreateFCmpOGT(curve, splat(d, 0)), splat(d, 0), curve);
     return b.CreateFAdd(positive, negative);
   });
 }
 
-/// log(1 + exp(x)), exactly (no threshold).
-llvm::Value* softplusExact(Builder& b, llvm::Value* d) {
-  return emitLog1p(b, emitExp(b, d));
-}
-
 llvm::Value* softplus(Builder& b, llvm::Value* x, const Attrs& a) {
   double beta = a.real("beta"), threshold = a.real("threshold");
-  return inDouble(b, x, [&](llvm::Value* d) {
-    llvm::Value* scaled = b.CreateFMul(d, constant(d, beta));
-    llvm::Value* curve = b.CreateFDiv(softplusExact(b, scaled), constant(d, beta));
-    return b.CreateSelect(b.CreateFCmpOGT(scaled, constant(d, threshold)), d, curve);
+  // beta·x > threshold is compared in float, as PyTorch does.
+  llvm::Value* above =
+      b.CreateFCmpOGT(emitMulConstF(b, x, beta), splat(x, static_cast<float>(threshold)));
+  if (beta == 1) {
+    // log1p(e^x) = max(x, 0) + log1p(e^-|x|); the second term is in [0, ln2].
+    ExpSplit e = emitExpSplitFastF(b, clampKeepNan(b, b.CreateFNeg(fabs(b, x)), -104, 0));
+    llvm::Value* tail = emitLog1pUnitF(b, emitOffsetExp(b, 0, emitPow2F(b, a.isa, e.k), e.p));
+    llvm::Value* curve =
+        b.CreateSelect(b.CreateFCmpOGT(x, splat(x, 0)), b.CreateFAdd(x, tail), tail);
+    return b.CreateSelect(above, x, curve);
+  }
+  // Any other beta: a rounded beta·x would cost |beta·x| ULP in exp, so compute in double.
+  llvm::Value* curve = inDouble(b, x, [&](llvm::Value* d) {
+    llvm::Value* scaled = b.CreateFMul(d, splat(d, beta));
+    return b.CreateFDiv(emitLog1p(b, emitExp(b, scaled)), splat(d, beta));
   });
+  return b.CreateSelect(above, x, curve);
 }
 
-llvm::Value* silu(Builder& b, llvm::Value* x, const Attrs&) {
-  return inDouble(
-      b, x, [&](llvm::Value* d) { return zeroBelow(b, d, b.CreateFMul(d, emitSigmoid(b, d))); });
+/// x·sigmoid(v) for a v with the sign of x, from the split of exp(z), z = -|v|: x/(1 + e^z)
+/// for x > 0, else x·e^z/(1 + e^z) = 2^k·(x'·(1 + p)/(1 + e^z)) with x' = x, clamped like z.
+llvm::Value* timesSigmoid(Builder& b, const TargetIsa& isa, llvm::Value* x, llvm::Value* clampedX,
+                          const ExpSplit& split) {
+  llvm::Value* scale = emitPow2F(b, isa, split.k);
+  llvm::Value* positive = b.CreateFCmpOGT(x, splat(x, 0));
+  // x'·(1 + p) as a pair: x' and its product are within a factor of two.
+  llvm::Value* productHi = mulAdd(b, clampedX, split.p, clampedX);
+  llvm::Value* productLo = mulAdd(b, clampedX, split.p, b.CreateFSub(clampedX, productHi));
+  FloatPair numerator = {b.CreateSelect(positive, x, productHi),
+                         b.CreateSelect(positive, splat(x, 0), productLo)};
+  llvm::Value* k = b.CreateSelect(positive, splat(x, 0), split.k);
+  llvm::Value* ratio = emitDividePair(b, isa, numerator, emitOffsetExp(b, 1, scale, split.p));
+  // x = +inf: the remainder of inf/d is NaN; the answer is x.
+  llvm::Value* infinite = b.CreateFCmpOEQ(x, splat(x, INFINITY));
+  return b.CreateSelect(infinite, x, emitLdexpF(b, isa, ratio, k));
 }
 
-llvm::Value* mish(Builder& b, llvm::Value* x, const Attrs&) {
-  return inDouble(b, x, [&](llvm::Value* d) {
-    // Above 20, softplus(x) = x to within e^-20 relative and tanh of it is 1 either way.
-    llvm::Value* soft = b.CreateSelect(b.CreateFCmpOGT(d, constant(d, 20)), d, softplusExact(b, d));
-    return zeroBelow(b, d, b.CreateFMul(d, emitTanh(b, soft)));
-  });
+/// Below this, x·e^x (silu) and x·Phi(x) are 0 in float; -170 keeps 2^k within emitLdexpF's
+/// range.
+constexpr double kExpFloor = -170;
+
+llvm::Value* silu(Builder& b, llvm::Value* x, const Attrs& a) {
+  llvm::Value* z = clampKeepNan(b, b.CreateFNeg(fabs(b, x)), kExpFloor, 0);
+  return timesSigmoid(b, a.isa, x, z, emitExpSplitFastF(b, z));
+}
+
+llvm::Value* mish(Builder& b, llvm::Value* x, const Attrs& a) {
+  // tanh(log1p(e)) = n/(n + 2) with n = e·(e + 2), e = e^x: mish = 2^k·(x·(1 + p)·(e + 2)/(n + 2)).
+  // Above 20 it is x (tanh of softplus is 1 in float from 9 on).
+  llvm::Value* clamped = clampKeepNan(b, x, kExpFloor, 20);
+  ExpSplit split = emitExpSplitFastF(b, clamped);
+  llvm::Value* scale = emitPow2F(b, a.isa, split.k);
+  llvm::Value* e = mulAdd(b, scale, split.p, scale);
+  llvm::Value* ePlus2 = mulAdd(b, scale, split.p, b.CreateFAdd(scale, splat(x, 2)));
+  llvm::Value* n = b.CreateFMul(e, ePlus2);
+  llvm::Value* ratio = b.CreateFDiv(ePlus2, b.CreateFAdd(n, splat(x, 2)));
+  llvm::Value* curve =
+      emitLdexpF(b, a.isa, b.CreateFMul(mulAdd(b, clamped, split.p, clamped), ratio), split.k);
+  return b.CreateSelect(b.CreateFCmpOGT(x, splat(x, 20)), x, curve);
+}
+
+/// x²/2 = hi + lo exactly: with a fused multiply-add, or in double on SSE.
+FloatPair halfSquare(Builder& b, const TargetIsa& isa, llvm::Value* x) {
+  llvm::Value* half = b.CreateFMul(x, splat(x, 0.5));
+  llvm::Value* hi = b.CreateFMul(half, x);
+  if (isa.hasFma())
+    return {hi, mulAdd(b, half, x, b.CreateFNeg(hi))};
+  auto* lanes = llvm::cast<llvm::FixedVectorType>(x->getType());
+  auto* doubles = llvm::FixedVectorType::get(b.getDoubleTy(), lanes->getNumElements());
+  llvm::Value* exact = b.CreateFMul(b.CreateFPExt(half, doubles), b.CreateFPExt(x, doubles));
+  return {hi, b.CreateFPTrunc(b.CreateFSub(exact, b.CreateFPExt(hi, doubles)), lanes)};
+}
+
+llvm::Value* geluErf(Builder& b, llvm::Value* x, const TargetIsa& isa) {
+  // x·Phi(x) = x·(1 - E) for x > 0 and x·E for x <= 0, E = erfc(|x|/sqrt 2)/2, which nowhere
+  // cancels. E = exp(-x²/2)·erfcx(|x|/sqrt 2)/2, with x²/2 = w + lo exactly. Beyond |x| = 18
+  // the result is x or 0, and x is clamped there so that nothing overflows; 2^k is applied
+  // last, so that a result that is a normal float is computed as one.
+  llvm::Value* clamped = clampKeepNan(b, x, -18, 18);
+  FloatPair w = halfSquare(b, isa, clamped);
+  ExpSplit e = emitExpSplitFastF(b, b.CreateFNeg(w.hi), b.CreateFNeg(w.lo));
+  llvm::Value* erfcx = emitHalfErfcxF(b, fabs(b, clamped), 0.70710678118654752440);
+  llvm::Value* mantissa = mulAdd(b, e.p, erfcx, erfcx);
+  llvm::Value* positive = b.CreateFCmpOGT(x, splat(x, 0));
+  llvm::Value* scaled =
+      emitLdexpF(b, isa, b.CreateSelect(positive, mantissa, b.CreateFMul(clamped, mantissa)), e.k);
+  return b.CreateSelect(positive, mulAdd(b, b.CreateFNeg(clamped), scaled, x), scaled);
 }
 
 llvm::Value* gelu(Builder& b, llvm::Value* x, const Attrs& a) {
-  if (a.text("approximate") == "none") {
-    // x·Phi(x) = 0.5·x·erfc(-x/sqrt 2); erfc of a negative argument is 2 - erfc(|.|), which is
-    // in [1, 2] and does not cancel.
-    return inDouble(b, x, [&](llvm::Value* d) {
-      llvm::Value* z = b.CreateFMul(d, constant(d, -0.70710678118654752440));
-      llvm::Value* tail = emitErfc(b, b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, z));
-      llvm::Value* cdf2 = b.CreateSelect(b.CreateFCmpOLT(z, constant(d, 0)),
-                                         b.CreateFSub(constant(d, 2), tail), tail);
-      return zeroBelow(b, d, b.CreateFMul(b.CreateFMul(d, constant(d, 0.5)), cdf2));
-    });
-  }
-  // 0.5·x·(1 + tanh(z)) = x·sigmoid(2z), z = sqrt(2/pi)·(x + 0.044715·x³): the second form does
-  // not cancel for negative x.
-  return inDouble(b, x, [&](llvm::Value* d) {
-    llvm::Value* cube = b.CreateFMul(b.CreateFMul(d, d), d);
-    llvm::Value* inner = b.CreateFAdd(d, b.CreateFMul(cube, constant(d, 0.044715)));
-    llvm::Value* twoZ = b.CreateFMul(inner, constant(d, 2 * 0.7978845608028654));
-    return zeroBelow(b, d, b.CreateFMul(d, emitSigmoid(b, twoZ)));
-  });
+  if (a.text("approximate") == "none")
+    return geluErf(b, x, a.isa);
+  // 0.5·x·(1 + tanh(u)) = x·sigmoid(v), v = 2u = 2·sqrt(2/pi)·(x + 0.044715·x³). v is computed
+  // and reduced in double: its float rounding would cost |v| ULP in exp(-|v|).
+  const double c = 2 * 0.79788456080286535588;
+  auto* lanes = llvm::cast<llvm::FixedVectorType>(x->getType());
+  llvm::Value* d =
+      b.CreateFPExt(x, llvm::FixedVectorType::get(b.getDoubleTy(), lanes->getNumElements()));
+  llvm::Value* v =
+      b.CreateFMul(d, mulAdd(b, b.CreateFMul(d, d), splat(d, c * 0.044715), splat(d, c)));
+  llvm::Value* z = clampKeepNan(b, b.CreateFNeg(fabs(b, v)), kExpFloor, 0);
+  // Below -1e4 (where the result is 0) x is clamped so that x·m stays finite.
+  llvm::Value* clampedX = clampKeepNan(b, x, -1e4, std::numeric_limits<float>::max());
+  return timesSigmoid(b, a.isa, x, clampedX, emitExpSplitFromDouble(b, z));
 }
 
 /// The emitters nnc has, indexed by operator; nullptr where there is none yet.
@@ -261,7 +333,7 @@ llvm::Function* emitActivationKernel(llvm::Module& module, llvm::StringRef name,
   Emitter emitter = emitters()[static_cast<size_t>(op)];
   if (!emitter)
     throw InternalError("no kernel for " + std::string(ir::opInfo(op).name));
-  Attrs named(ir::opInfo(op), attrs);
+  Attrs named(ir::opInfo(op), attrs, isa);
   return emitUnaryLoop(module, name, isa,
                        [&](Builder& b, llvm::Value* x) { return emitter(b, x, named); });
 }

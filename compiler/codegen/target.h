@@ -19,6 +19,7 @@ struct TargetIsa {
   std::vector<std::string> features; ///< LLVM feature strings, e.g. "+avx512f"
   unsigned vectorWidth = 4;          ///< floats per vector register: 4, 8 or 16
   unsigned vectorBits() const { return vectorWidth * 32; }
+  bool hasFma() const { return kind != IsaKind::Sse; }
 };
 
 /// The ISA names `--isa` accepts: host, avx512, avx2, sse.

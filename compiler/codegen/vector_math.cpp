@@ -1,5 +1,7 @@
 #include "compiler/codegen/vector_math.h"
 
+#include "compiler/codegen/vector_ops.h"
+
 #include <llvm/IR/Intrinsics.h>
 
 #include <cmath>
@@ -8,33 +10,7 @@ namespace nnc::codegen {
 
 using Builder = llvm::IRBuilder<>;
 
-llvm::Value* splat(llvm::Value* like, double value) {
-  return llvm::ConstantFP::get(like->getType(), value);
-}
-
 namespace {
-
-/// c[0] + x·(c[1] + x·(c[2] + ...)) by Horner's rule. llvm.fmuladd fuses where the ISA has FMA
-/// and is a multiply and an add on SSE (llvm.fma would become a libm call there); in double
-/// precision either is far more accurate than the float result needs.
-llvm::Value* polynomial(Builder& b, llvm::Value* x, const std::vector<double>& c) {
-  llvm::Value* sum = splat(x, c.back());
-  for (size_t i = c.size() - 1; i-- > 0;)
-    sum = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {sum, x, splat(x, c[i])});
-  return sum;
-}
-
-/// NaN-preserving clamp (a NaN fails both comparisons).
-llvm::Value* clampKeepNan(Builder& b, llvm::Value* x, double lo, double hi) {
-  llvm::Value* low = b.CreateSelect(b.CreateFCmpOLT(x, splat(x, lo)), splat(x, lo), x);
-  return b.CreateSelect(b.CreateFCmpOGT(low, splat(x, hi)), splat(x, hi), low);
-}
-
-llvm::Type* integerVector(llvm::Value* like) {
-  auto* vector = llvm::cast<llvm::FixedVectorType>(like->getType());
-  return llvm::FixedVectorType::get(llvm::Type::getInt64Ty(like->getContext()),
-                                    vector->getNumElements());
-}
 
 /// 1/k! for k = 0..count-1.
 std::vector<double> taylorExp(int count) {
@@ -58,9 +34,8 @@ llvm::Value* emitExp(Builder& b, llvm::Value* x) {
                                           b.CreateFMul(clamped, splat(x, 1.4426950408889634)));
   const double ln2hi = 6.93147180369123816490e-01; // 33 significant bits
   const double ln2lo = 1.90821492927058770002e-10;
-  llvm::Value* r =
-      b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {n, splat(x, -ln2hi), clamped});
-  r = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {n, splat(x, -ln2lo), r});
+  llvm::Value* r = mulAdd(b, n, splat(x, -ln2hi), clamped);
+  r = mulAdd(b, n, splat(x, -ln2lo), r);
   // |r| <= 0.347: the degree-12 Taylor remainder is below 0.347^13/13! ~ 1e-16.
   llvm::Value* er = polynomial(b, r, taylorExp(13));
   // 2^n: n + 1023 in the exponent field (n is in [-1021, 1023] after the clamp). A NaN n
@@ -106,8 +81,7 @@ llvm::Value* emitLog1p(Builder& b, llvm::Value* u) {
     odd.push_back(2.0 / k);
   llvm::Value* logM = b.CreateFMul(s, polynomial(b, s2, odd));
   llvm::Value* e = b.CreateSIToFP(exponent, u->getType());
-  llvm::Value* log = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {u->getType()},
-                                       {e, splat(u, 0.6931471805599453), logM});
+  llvm::Value* log = mulAdd(b, e, splat(u, 0.6931471805599453), logM);
   // +inf and NaN have no meaningful exponent and mantissa: they are their own results.
   llvm::Value* special = b.CreateFCmpUEQ(u, splat(u, INFINITY));
   llvm::Value* general = b.CreateSelect(special, u, log);
@@ -151,28 +125,14 @@ llvm::Value* emitErfc(Builder& b, llvm::Value* z) {
   llvm::Value* b2 = splat(w, 0);
   constexpr size_t count = sizeof(kErfcSeries) / sizeof(kErfcSeries[0]);
   for (size_t k = count - 1; k >= 1; --k) {
-    llvm::Value* next = b.CreateFAdd(
-        b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {w->getType()}, {twoU, b1, b.CreateFNeg(b2)}),
-        splat(w, kErfcSeries[k]));
+    llvm::Value* next =
+        b.CreateFAdd(mulAdd(b, twoU, b1, b.CreateFNeg(b2)), splat(w, kErfcSeries[k]));
     b2 = b1;
     b1 = next;
   }
-  llvm::Value* g = b.CreateFAdd(
-      b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {w->getType()}, {u, b1, b.CreateFNeg(b2)}),
-      splat(w, kErfcSeries[0]));
+  llvm::Value* g = b.CreateFAdd(mulAdd(b, u, b1, b.CreateFNeg(b2)), splat(w, kErfcSeries[0]));
   llvm::Value* exponent = b.CreateFSub(g, b.CreateFMul(w, w));
   return b.CreateFMul(t, emitExp(b, exponent));
-}
-
-llvm::Value* emitSigmoid(Builder& b, llvm::Value* x) {
-  return b.CreateFDiv(splat(x, 1), b.CreateFAdd(splat(x, 1), emitExp(b, b.CreateFNeg(x))));
-}
-
-llvm::Value* emitTanh(Builder& b, llvm::Value* x) {
-  llvm::Value* magnitude = b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-  llvm::Value* t = emitExpm1(b, b.CreateFMul(magnitude, splat(x, 2)));
-  llvm::Value* ratio = b.CreateFDiv(t, b.CreateFAdd(t, splat(x, 2)));
-  return b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, ratio, x);
 }
 
 } // namespace nnc::codegen

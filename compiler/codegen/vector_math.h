@@ -1,16 +1,14 @@
 // Elementary functions on vectors of doubles, emitted as LLVM IR (no libm calls).
 //
-// The activation kernels evaluate their transcendental parts in double precision and round
-// once to float, so these need relative errors far below a float ULP (~1e-12 here), not
-// double-precision accuracy. Each function keeps NaN as NaN and saturates at infinities.
+// The double-precision paths of the activation kernels (exact gelu, softplus with beta != 1,
+// celu with alpha < 0) evaluate in double and round once to float, so these need relative
+// errors far below a float ULP (~1e-12 here), not double-precision accuracy. Each function keeps
+// NaN as NaN and saturates at infinities.
 #pragma once
 
 #include <llvm/IR/IRBuilder.h>
 
 namespace nnc::codegen {
-
-/// A splat of `value` with the type of `like`.
-llvm::Value* splat(llvm::Value* like, double value);
 
 /// exp(x): Cody–Waite reduction x = n·ln2 + r, |r| <= ln2/2, a degree-12 Taylor polynomial,
 /// and 2^n built in the exponent field. Arguments are clamped to [-708, 709], the range whose
@@ -28,11 +26,5 @@ llvm::Value* emitLog1p(llvm::IRBuilder<>& b, llvm::Value* u);
 /// erfc(z) for z >= 0 (NaN stays NaN), relative error ~3e-11: t·exp(-z² + g(t)) with
 /// t = 1/(1 + z/2) and g a Chebyshev series fitted by scripts/fit_erfc.py.
 llvm::Value* emitErfc(llvm::IRBuilder<>& b, llvm::Value* z);
-
-/// 1 / (1 + exp(-x)), exact to a double rounding for every x.
-llvm::Value* emitSigmoid(llvm::IRBuilder<>& b, llvm::Value* x);
-
-/// tanh(x) = sign(x) · t / (t + 2) with t = expm1(2|x|): no cancellation anywhere.
-llvm::Value* emitTanh(llvm::IRBuilder<>& b, llvm::Value* x);
 
 } // namespace nnc::codegen

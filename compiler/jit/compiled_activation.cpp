@@ -4,9 +4,11 @@
 #include "compiler/jit/jit.h"
 
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 namespace nnc::jit {
 
@@ -38,6 +40,14 @@ compileActivations(Jit& jit, const std::vector<KernelRequest>& requests) {
   jit.prepare(*module);
   for (const KernelRequest& request : requests)
     codegen::emitActivationKernel(*module, request.name, jit.isa(), request.op, request.attrs);
+  // For developers: NNC_DUMP_IR=FILE writes the module, before optimization, for llc and
+  // llvm-mca to look at.
+  if (const char* path = std::getenv("NNC_DUMP_IR")) {
+    std::error_code error;
+    llvm::raw_fd_ostream out(path, error);
+    if (!error)
+      module->print(out, nullptr);
+  }
   if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
     return llvm::toString(std::move(e));
   std::vector<UnaryKernel> kernels;
