@@ -2,15 +2,14 @@
 // unary operators, a plain -O3 -march=native C++ loop and a plain copy, one thread, at 4 Ki,
 // 256 Ki and 16 Mi floats. Prints Google Benchmark's table, then a summary with the ratio of
 // nnc to the best peer per row. Run: ./dev.sh bench (or build/release/bench/nnc_activation_bench).
+#include "bench/peers.h"
 #include "compiler/codegen/activation_kernels.h"
 #include "compiler/jit/compiled_activation.h"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
-#include <omp.h>
-#include <oneapi/dnnl/dnnl.hpp>
-#include <xnnpack.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -19,10 +18,12 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace {
 
-using nnc::ir::OpKind;
+using nnc::bench::PeerActivation;
 using Loop = std::function<void(const float*, float*, size_t)>;
 
 /// 64-byte aligned float buffers of random inputs in [-5, 5] and outputs.
@@ -46,15 +47,6 @@ struct Buffers {
   float* y;
 };
 
-struct Activation {
-  std::string label;
-  OpKind op;
-  std::vector<std::pair<std::string_view, nnc::ir::AttrValue>> attrs;
-  std::optional<std::pair<dnnl::algorithm, std::pair<float, float>>> onednn;
-  std::function<xnn_operator_t()> xnnpack; ///< creates the operator, or empty
-  Loop plain;                              ///< the plain -O3 -march=native C++ loop
-};
-
 /// A plain loop whose body the compiler sees and inlines, as a user's own loop would be.
 template <typename F> Loop plainLoop(F f) {
   return [f](const float* x, float* y, size_t n) {
@@ -63,104 +55,37 @@ template <typename F> Loop plainLoop(F f) {
   };
 }
 
-std::vector<Activation> activations() {
+/// The plain -O3 -march=native C++ loop of every activation of peerActivations(), by label: they
+/// stay here to be compiled with this target's flags.
+std::map<std::string, Loop, std::less<>> plainLoops() {
   auto sigmoid = [](float v) { return 1 / (1 + std::exp(-v)); };
-  using A = dnnl::algorithm;
-  auto xnn = [](auto create) {
-    return std::function<xnn_operator_t()>([create] {
-      xnn_operator_t op = nullptr;
-      if (create(&op) != xnn_status_success)
-        throw std::runtime_error("XNNPACK operator creation failed");
-      return op;
-    });
-  };
   return {
-      {"relu",
-       OpKind::Relu,
-       {},
-       {{A::eltwise_relu, {0, 0}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_clamp_nc_f32(1, 1, 1, 0, INFINITY, 0, op); }),
-       plainLoop([](float v) { return v < 0 ? 0 : v; })},
-      {"relu6",
-       OpKind::Relu6,
-       {},
-       {{A::eltwise_clip, {0, 6}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_clamp_nc_f32(1, 1, 1, 0, 6, 0, op); }),
-       plainLoop([](float v) { return std::min(std::max(v, 0.0f), 6.0f); })},
-      {"leaky_relu",
-       OpKind::LeakyRelu,
-       {},
-       {{A::eltwise_relu, {0.01f, 0}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_leaky_relu_nc_f32(1, 1, 1, 0.01f, 0, op); }),
-       plainLoop([](float v) { return v >= 0 ? v : 0.01f * v; })},
-      {"elu",
-       OpKind::Elu,
-       {},
-       {{A::eltwise_elu, {1, 0}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_elu_nc_f32(1, 1, 1, 1.0f, 0, op); }),
-       plainLoop([](float v) { return v > 0 ? v : std::expm1(v); })},
-      {"selu", OpKind::Selu, {}, {}, {}, plainLoop([](float v) {
+      {"relu", plainLoop([](float v) { return v < 0 ? 0 : v; })},
+      {"relu6", plainLoop([](float v) { return std::min(std::max(v, 0.0f), 6.0f); })},
+      {"leaky_relu", plainLoop([](float v) { return v >= 0 ? v : 0.01f * v; })},
+      {"elu", plainLoop([](float v) { return v > 0 ? v : std::expm1(v); })},
+      {"selu", plainLoop([](float v) {
          return 1.0507009873554805f * (v > 0 ? v : 1.6732632423543772f * std::expm1(v));
        })},
-      {"celu", OpKind::Celu, {}, {}, {}, plainLoop([](float v) {
-         return std::max(0.0f, v) + std::min(0.0f, std::expm1(v));
-       })},
-      {"sigmoid",
-       OpKind::Sigmoid,
-       {},
-       {{A::eltwise_logistic, {0, 0}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_sigmoid_nc_f32(1, 1, 1, 0, op); }),
-       plainLoop(sigmoid)},
-      {"tanh", OpKind::Tanh, {}, {{A::eltwise_tanh, {0, 0}}}, {}, plainLoop([](float v) {
-         return std::tanh(v);
-       })},
-      {"softplus",
-       OpKind::Softplus,
-       {},
-       {{A::eltwise_soft_relu, {0, 0}}},
-       {},
-       plainLoop([](float v) { return v > 20 ? v : std::log1p(std::exp(v)); })},
-      {"softsign", OpKind::Softsign, {}, {}, {}, plainLoop([](float v) {
-         return v / (1 + std::fabs(v));
-       })},
-      {"gelu(none)", OpKind::Gelu, {}, {{A::eltwise_gelu_erf, {0, 0}}}, {}, plainLoop([](float v) {
-         return 0.5f * v * std::erfc(-v * 0.70710678f);
-       })},
-      {"gelu(tanh)",
-       OpKind::Gelu,
-       {{"approximate", std::string("tanh")}},
-       {{A::eltwise_gelu_tanh, {0, 0}}},
-       {},
-       plainLoop([](float v) {
+      {"celu",
+       plainLoop([](float v) { return std::max(0.0f, v) + std::min(0.0f, std::expm1(v)); })},
+      {"sigmoid", plainLoop(sigmoid)},
+      {"tanh", plainLoop([](float v) { return std::tanh(v); })},
+      {"softplus", plainLoop([](float v) { return v > 20 ? v : std::log1p(std::exp(v)); })},
+      {"softsign", plainLoop([](float v) { return v / (1 + std::fabs(v)); })},
+      {"gelu(none)", plainLoop([](float v) { return 0.5f * v * std::erfc(-v * 0.70710678f); })},
+      {"gelu(tanh)", plainLoop([](float v) {
          return 0.5f * v * (1 + std::tanh(0.7978845608f * (v + 0.044715f * v * v * v)));
        })},
-      {"silu", OpKind::Silu, {}, {{A::eltwise_swish, {1, 0}}}, {}, plainLoop([sigmoid](float v) {
-         return v * sigmoid(v);
-       })},
-      {"mish", OpKind::Mish, {}, {{A::eltwise_mish, {0, 0}}}, {}, plainLoop([](float v) {
-         return v * std::tanh(std::log1p(std::exp(v)));
-       })},
-      {"hard_sigmoid", OpKind::HardSigmoid, {}, {}, {}, plainLoop([](float v) {
-         return std::min(std::max(v / 6 + 0.5f, 0.0f), 1.0f);
-       })},
+      {"silu", plainLoop([sigmoid](float v) { return v * sigmoid(v); })},
+      {"mish", plainLoop([](float v) { return v * std::tanh(std::log1p(std::exp(v))); })},
+      {"hard_sigmoid",
+       plainLoop([](float v) { return std::min(std::max(v / 6 + 0.5f, 0.0f), 1.0f); })},
       {"hard_swish",
-       OpKind::HardSwish,
-       {},
-       {{A::eltwise_hardswish, {0, 0}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_hardswish_nc_f32(1, 1, 1, 0, op); }),
        plainLoop([](float v) { return v * std::min(std::max(v / 6 + 0.5f, 0.0f), 1.0f); })},
-      {"hard_tanh",
-       OpKind::HardTanh,
-       {},
-       {{A::eltwise_clip, {-1, 1}}},
-       xnn([](xnn_operator_t* op) { return xnn_create_clamp_nc_f32(1, 1, 1, -1, 1, 0, op); }),
-       plainLoop([](float v) { return std::min(std::max(v, -1.0f), 1.0f); })},
-      {"thresholded_relu", OpKind::ThresholdedRelu, {}, {}, {}, plainLoop([](float v) {
-         return v > 1 ? v : 0;
-       })},
-      {"identity", OpKind::Identity, {}, {{A::eltwise_linear, {1, 0}}}, {}, plainLoop([](float v) {
-         return v;
-       })},
+      {"hard_tanh", plainLoop([](float v) { return std::min(std::max(v, -1.0f), 1.0f); })},
+      {"thresholded_relu", plainLoop([](float v) { return v > 1 ? v : 0; })},
+      {"identity", plainLoop([](float v) { return v; })},
   };
 }
 
@@ -200,19 +125,16 @@ std::string sizeLabel(size_t n) {
 } // namespace
 
 int main(int argc, char** argv) {
-  // oneDNN (OpenMP) on one thread, like the others; OMP_NUM_THREADS is read when libgomp loads,
-  // before main, so set the count through the API.
-  omp_set_num_threads(1);
+  nnc::bench::usePeersOnOneThread();
   benchmark::Initialize(&argc, argv);
-  if (xnn_initialize(nullptr) != xnn_status_success)
+  if (!nnc::bench::initializeXnnpack())
     return 1;
   const std::vector<size_t> sizes = {size_t{4} << 10, size_t{256} << 10, size_t{16} << 20};
   const std::vector<std::string> isas = {"avx512", "avx2", "sse"};
   std::vector<std::unique_ptr<nnc::jit::CompiledActivation>> compiled;
   std::map<std::string, double> compileMs;
-  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  dnnl::stream stream(engine);
-  std::vector<Activation> all = activations();
+  const std::vector<PeerActivation> all = nnc::bench::peerActivations();
+  const std::map<std::string, Loop, std::less<>> plain = plainLoops();
 
   for (size_t n : sizes) {
     std::string size = sizeLabel(n);
@@ -222,7 +144,7 @@ int main(int argc, char** argv) {
           y[i] = x[i];
       });
     });
-    for (const Activation& a : all) {
+    for (const PeerActivation& a : all) {
       std::vector<nnc::ir::AttrValue> attrs = nnc::jit::activationAttrs(a.op, a.attrs);
       for (const std::string& isaName : isas) {
         std::optional<nnc::codegen::TargetIsa> isa = nnc::codegen::isaByName(isaName);
@@ -241,47 +163,24 @@ int main(int argc, char** argv) {
                                      });
       }
       if (a.onednn) {
-        auto [algorithm, params] = *a.onednn;
         benchmark::RegisterBenchmark(
             fmt::format("onednn/{}/{}", a.label, size).c_str(),
-            [n, algorithm = algorithm, params = params, &engine, &stream](benchmark::State& s) {
-              dnnl::memory::desc md({static_cast<dnnl::memory::dim>(n)},
-                                    dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
-              dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, md,
-                                               params.first, params.second);
-              dnnl::eltwise_forward primitive(dnnl::eltwise_forward::primitive_desc(desc, engine));
-              std::optional<dnnl::memory> src, dst;
-              measure(s, n, [&](const float* x, float* y, size_t) {
-                if (!src) { // the buffers stay the same across iterations: wrap them once
-                  src.emplace(md, engine, const_cast<float*>(x));
-                  dst.emplace(md, engine, y);
-                }
-                primitive.execute(stream, {{DNNL_ARG_SRC, *src}, {DNNL_ARG_DST, *dst}});
-                stream.wait();
-              });
+            [n, form = *a.onednn](benchmark::State& s) {
+              nnc::bench::OneDnnEltwise eltwise(form, n);
+              measure(s, n, [&](const float* x, float* y, size_t) { eltwise.run(x, y); });
             });
       }
       if (a.xnnpack) {
-        benchmark::RegisterBenchmark(fmt::format("xnnpack/{}/{}", a.label, size).c_str(),
-                                     [n, create = a.xnnpack, label = a.label](benchmark::State& s) {
-                                       xnn_operator_t op = create();
-                                       measure(s, n, [&](const float* x, float* y, size_t c) {
-                                         // setup is per call in this XNNPACK version
-                                         auto setup =
-                                             label == "sigmoid"      ? xnn_setup_sigmoid_nc_f32
-                                             : label == "elu"        ? xnn_setup_elu_nc_f32
-                                             : label == "hard_swish" ? xnn_setup_hardswish_nc_f32
-                                             : label == "leaky_relu" ? xnn_setup_leaky_relu_nc_f32
-                                                                     : xnn_setup_clamp_nc_f32;
-                                         setup(op, c, x, y, nullptr);
-                                         xnn_run_operator(op, nullptr);
-                                       });
-                                       xnn_delete_operator(op);
-                                     });
+        benchmark::RegisterBenchmark(
+            fmt::format("xnnpack/{}/{}", a.label, size).c_str(),
+            [n, form = *a.xnnpack](benchmark::State& s) {
+              nnc::bench::XnnpackUnary unary(form, n);
+              measure(s, n, [&](const float* x, float* y, size_t) { unary.run(x, y); });
+            });
       }
       benchmark::RegisterBenchmark(
           fmt::format("loop/{}/{}", a.label, size).c_str(),
-          [n, loop = a.plain](benchmark::State& s) { measure(s, n, loop); });
+          [n, loop = plain.at(a.label)](benchmark::State& s) { measure(s, n, loop); });
     }
   }
   Collector collector;
@@ -297,7 +196,7 @@ int main(int argc, char** argv) {
     return it == results.end() ? 0.0 : it->second.elementsPerNs;
   };
   auto cell = [](double v) { return v > 0 ? fmt::format("{:.2f}", v) : std::string("-"); };
-  for (const Activation& a : all) {
+  for (const PeerActivation& a : all) {
     for (size_t n : sizes) {
       std::string size = sizeLabel(n);
       double best = 0;
@@ -324,6 +223,5 @@ int main(int argc, char** argv) {
   for (const auto& [label, ms] : compileMs)
     fmt::print(" {} {:.1f};", label, ms);
   fmt::print("\n");
-  xnn_deinitialize();
   return 0;
 }

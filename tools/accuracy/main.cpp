@@ -1,17 +1,38 @@
 // nnc-accuracy: the largest error, in ULP, of each JIT-compiled activation on each ISA against
-// the long-double reference, over a sweep of float bit patterns (every k-th) or all 2^32.
+// the long-double reference, over a sweep of float bit patterns (every k-th) or all 2^32; with
+// --peers, of oneDNN and XNNPACK too.
 #include "compiler/codegen/activation_kernels.h"
 #include "compiler/jit/compiled_activation.h"
 #include "tools/accuracy/reference.h"
+#ifdef NNC_HAVE_PEERS
+#include "bench/peers.h"
+#endif
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace {
+
+using nnc::ir::AttrValue;
+using nnc::ir::OpKind;
+
+/// Inputs per call of the function under test.
+constexpr size_t kChunk = size_t{1} << 16;
+
+/// The function under test: y[i] = f(x[i]) for i < n. x and y hold kChunk floats, so a function
+/// made for a fixed length (a peer's primitive) may process all of them.
+using Apply = std::function<void(const float* x, float* y, int64_t n)>;
 
 struct Measurement {
   double maxUlp = 0;
@@ -19,18 +40,17 @@ struct Measurement {
   uint64_t points = 0;
 };
 
-/// Runs the kernel over bit patterns start, start + stride, ... in chunks.
-Measurement measure(nnc::jit::UnaryKernel kernel, nnc::ir::OpKind op,
-                    const std::vector<nnc::ir::AttrValue>& attrs, uint64_t stride) {
+/// Runs `apply` over bit patterns 0, stride, 2 stride, ... in chunks of kChunk.
+Measurement measure(const Apply& apply, OpKind op, const std::vector<AttrValue>& attrs,
+                    uint64_t stride) {
   Measurement m;
-  constexpr size_t kChunk = 1 << 16;
   std::vector<float> in(kChunk), out(kChunk);
   uint64_t bits = 0;
   while (bits <= 0xffffffffu) {
     size_t n = 0;
     for (; n < kChunk && bits <= 0xffffffffu; ++n, bits += stride)
       in[n] = std::bit_cast<float>(static_cast<uint32_t>(bits));
-    kernel(in.data(), out.data(), static_cast<int64_t>(n));
+    apply(in.data(), out.data(), static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) {
       double error = nnc::accuracy::ulpError(out[i], nnc::accuracy::reference(op, attrs, in[i]));
       if (error > m.maxUlp || std::isnan(error)) {
@@ -43,6 +63,50 @@ Measurement measure(nnc::jit::UnaryKernel kernel, nnc::ir::OpKind op,
   return m;
 }
 
+/// A table cell: the max error in ULP; "inf" where a result is NaN or infinite and should not be.
+std::string ulpCell(const Measurement& m) {
+  return fmt::format("{:.3g}", m.maxUlp);
+}
+
+#ifdef NNC_HAVE_PEERS
+/// The peers' activation that is the same function as `op` with `attrs`: the same op with the
+/// same resolved attributes (a peer's clamp to other bounds is another function); or null.
+const nnc::bench::PeerActivation* samePeer(const std::vector<nnc::bench::PeerActivation>& peers,
+                                           OpKind op, const std::vector<AttrValue>& attrs) {
+  for (const nnc::bench::PeerActivation& peer : peers)
+    if (peer.op == op && nnc::jit::activationAttrs(peer.op, peer.attrs) == attrs)
+      return &peer;
+  return nullptr;
+}
+
+/// One peer's cell: its max error in ULP over the same sweep as nnc's, "-" where the peer lacks
+/// the function, the error where it refuses it. The peer is made for kChunk floats and runs on
+/// whole chunks: its length is fixed at creation.
+template <typename Peer, typename Form>
+std::string peerCell(const std::optional<Form>& form, OpKind op,
+                     const std::vector<AttrValue>& attrs, uint64_t stride) {
+  if (!form)
+    return "-";
+  try {
+    Peer peer(*form, kChunk);
+    return ulpCell(
+        measure([&](const float* x, float* y, int64_t) { peer.run(x, y); }, op, attrs, stride));
+  } catch (const std::exception& e) {
+    return fmt::format("error: {}", e.what());
+  }
+}
+
+/// The oneDNN and XNNPACK cells of one row.
+std::string peerCells(const nnc::bench::PeerActivation* peer, OpKind op,
+                      const std::vector<AttrValue>& attrs, uint64_t stride) {
+  if (!peer)
+    return " - | - |";
+  return fmt::format(" {} | {} |",
+                     peerCell<nnc::bench::OneDnnEltwise>(peer->onednn, op, attrs, stride),
+                     peerCell<nnc::bench::XnnpackUnary>(peer->xnnpack, op, attrs, stride));
+}
+#endif
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -51,14 +115,30 @@ int main(int argc, char** argv) {
   std::vector<std::string> ops;
   uint64_t stride = 4099;
   bool exhaustive = false;
+  bool peers = false;
   app.add_option("--isa", isas, "ISAs to measure (default: avx512 avx2 sse)");
   app.add_option("--op", ops, "activations to measure (default: all)");
   app.add_option("--stride", stride, "test every k-th float bit pattern (default 4099)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--exhaustive", exhaustive, "test all 2^32 inputs (slow)");
+  app.add_flag("--peers", peers,
+               "add columns for oneDNN and XNNPACK (needs a build with NNC_BUILD_BENCH=ON)");
   CLI11_PARSE(app, argc, argv);
   if (exhaustive)
     stride = 1;
+#ifdef NNC_HAVE_PEERS
+  std::vector<nnc::bench::PeerActivation> peerTable;
+  if (peers) {
+    nnc::bench::usePeersOnOneThread();
+    peerTable = nnc::bench::peerActivations();
+  }
+#else
+  if (peers) {
+    fmt::print(stderr,
+               "nnc-accuracy: built without the peers; configure with NNC_BUILD_BENCH=ON\n");
+    return 2;
+  }
+#endif
 
   struct Variant {
     nnc::ir::OpKind op;
@@ -88,10 +168,11 @@ int main(int argc, char** argv) {
   fmt::print("| activation |");
   for (const std::string& isa : isas)
     fmt::print(" {} |", isa);
-  fmt::print(" worst input |\n|---|");
+  // The worst input is nnc's; the peers' columns come after it.
+  fmt::print(" worst input |{}\n|---|", peers ? " oneDNN | XNNPACK |" : "");
   for (size_t i = 0; i < isas.size(); ++i)
     fmt::print("---|");
-  fmt::print("---|\n");
+  fmt::print("---|{}\n", peers ? "---|---|" : "");
   int status = 0;
   for (const Variant& variant : variants) {
     std::vector<nnc::ir::AttrValue> attrs = nnc::jit::activationAttrs(variant.op, variant.attrs);
@@ -111,13 +192,19 @@ int main(int argc, char** argv) {
         continue;
       }
       Measurement m = measure(compiled.kernel(), variant.op, attrs, stride);
-      fmt::print(" {:.3g} |", m.maxUlp);
+      fmt::print(" {} |", ulpCell(m));
       if (m.maxUlp > worstUlp) {
         worstUlp = m.maxUlp;
         worst = m.worstInput;
       }
     }
-    fmt::print(" {} |\n", worstUlp > 0 ? fmt::format("{:g}", worst) : "-");
+    fmt::print(" {} |", worstUlp > 0 ? fmt::format("{:g}", worst) : "-");
+#ifdef NNC_HAVE_PEERS
+    if (peers)
+      fmt::print("{}",
+                 peerCells(samePeer(peerTable, variant.op, attrs), variant.op, attrs, stride));
+#endif
+    fmt::print("\n");
     std::fflush(stdout);
   }
   return status;
