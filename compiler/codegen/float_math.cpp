@@ -38,9 +38,9 @@ const std::vector<double> kExpG = {1.0,
 constexpr double kErfcxA = 0.7;
 constexpr double kErfcxMid = 0.5653594732284546;
 const std::vector<double> kHalfErfcxH = {
-    0.3556630611419678,   0.33945906162261963,  0.03682462126016617,  -0.14280965924263,
-    0.02028663642704487,  0.0825776606798172,   -0.06988897919654846, -0.010948177427053452,
-    0.07565683871507645,  -0.0601046048104763,  -0.031841740012168884, 0.06263040751218796};
+    0.3556630611419678,  0.33945906162261963, 0.03682462126016617,   -0.14280965924263,
+    0.02028663642704487, 0.0825776606798172,  -0.06988897919654846,  -0.010948177427053452,
+    0.07565683871507645, -0.0601046048104763, -0.031841740012168884, 0.06263040751218796};
 
 constexpr double kLog2e = 1.44269504088896340736;
 // ln2 = kLn2Hi + kLn2Lo; kLn2Hi has 16 significant bits, so k·kLn2Hi is exact for |k| < 2^8.
@@ -185,8 +185,8 @@ llvm::Value* emitLog1pUnitF(Builder& b, const FloatPair& pair) {
   // with u²/2, so that they are rounded with it rather than one by one.
   llvm::Value* corrections = mulAdd(b, b.CreateFNeg(sLo), halfSquarePlusR, halfSquareLo);
   corrections = mulAdd(b, pair.lo, mulAdd(b, u, splat(u, 0.5), splat(u, -1)), corrections);
-  llvm::Value* inner = mulAdd(b, b.CreateFNeg(s), halfSquarePlusR,
-                              b.CreateFAdd(halfSquare, corrections));
+  llvm::Value* inner =
+      mulAdd(b, b.CreateFNeg(s), halfSquarePlusR, b.CreateFAdd(halfSquare, corrections));
   return b.CreateFSub(u, inner);
 }
 
@@ -204,7 +204,8 @@ llvm::Value* emitHalfErfcxF(Builder& b, llvm::Value* v, double zScale) {
   residual = mulAdd(b, b.CreateFNeg(t), dLo, residual);
   llvm::Value* tLo = b.CreateFMul(t, residual);
   // t - kErfcxMid is exact (Sterbenz) where it matters, near t = 1.
-  llvm::Value* h = polynomial(b, b.CreateFAdd(b.CreateFSub(t, splat(v, kErfcxMid)), tLo), kHalfErfcxH);
+  llvm::Value* h =
+      polynomial(b, b.CreateFAdd(b.CreateFSub(t, splat(v, kErfcxMid)), tLo), kHalfErfcxH);
   return mulAdd(b, t, h, b.CreateFMul(tLo, h));
 }
 

@@ -1,6 +1,7 @@
 #include "compiler/codegen/unary_loop.h"
 
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsX86.h>
 
 namespace nnc::codegen {
 
@@ -17,8 +18,10 @@ void setVectorAttributes(llvm::Function& function, const TargetIsa& isa) {
 
 class LoopEmitter {
 public:
-  LoopEmitter(llvm::Function& function, const TargetIsa& isa, const VectorMath& math)
-      : function_(function), isa_(isa), math_(math), builder_(function.getContext()),
+  LoopEmitter(llvm::Function& function, const TargetIsa& isa, const VectorMath& math,
+              bool streaming)
+      : function_(function), isa_(isa), math_(math), streaming_(streaming),
+        builder_(function.getContext()),
         vector_(llvm::FixedVectorType::get(builder_.getFloatTy(), isa.vectorWidth)) {
     auto args = function.arg_begin();
     x_ = &*args++;
@@ -34,41 +37,78 @@ public:
     auto* entry = llvm::BasicBlock::Create(context, "entry", &function_);
     auto* exit = llvm::BasicBlock::Create(context, "exit", &function_);
     builder_.SetInsertPoint(entry);
+    if (isa_.kind == IsaKind::Sse) {
+      llvm::AllocaInst* buffer = builder_.CreateAlloca(vector_, nullptr, "tail.buffer");
+      buffer->setAlignment(llvm::Align(16));
+      tailBuffer_ = buffer;
+    }
     // Whole blocks of kUnroll vectors, then single vectors, then the tail.
     llvm::Value* blockEnd =
         builder_.CreateAnd(n_, builder_.getInt64(~uint64_t(isa_.vectorWidth * kUnroll - 1)));
-    llvm::Value* vectorEnd =
-        builder_.CreateAnd(n_, builder_.getInt64(~uint64_t(isa_.vectorWidth - 1)));
+    // Single vectors while a whole one fits: index < n - (width - 1). (The streaming loop may
+    // leave the index at any offset.)
+    llvm::Value* vectorEnd = builder_.CreateSub(n_, builder_.getInt64(isa_.vectorWidth - 1));
     // n < 0 behaves as 0: every bound is then <= 0 and no loop runs.
     llvm::Value* positive = builder_.CreateICmpSGT(n_, builder_.getInt64(0));
     auto* loops = llvm::BasicBlock::Create(context, "loops", &function_, exit);
     builder_.CreateCondBr(positive, loops, exit);
     builder_.SetInsertPoint(loops);
-
-    llvm::Value* i = emitLoop("block", builder_.getInt64(0), blockEnd, isa_.vectorWidth * kUnroll,
-                              [&](llvm::Value* index) {
-                                std::vector<llvm::Value*> inputs;
-                                for (unsigned u = 0; u < kUnroll; ++u)
-                                  inputs.push_back(load(offset(index, u)));
-                                for (unsigned u = 0; u < kUnroll; ++u)
-                                  store(math_(builder_, inputs[u]), offset(index, u));
-                              });
-    i = emitLoop("vector", i, vectorEnd, isa_.vectorWidth,
-                 [&](llvm::Value* index) { store(math_(builder_, load(index)), index); });
-    llvm::Value* remaining = builder_.CreateSub(n_, i, "remaining");
+    llvm::Value* i = streaming_ ? emitCachedOrStreamed(blockEnd, exit)
+                                : emitBlocks("block", builder_.getInt64(0), blockEnd, false);
+    llvm::Value* next = emitLoop("vector", i, vectorEnd, isa_.vectorWidth, [&](llvm::Value* index) {
+      store(math_(builder_, load(index)), index, false);
+    });
+    llvm::Value* remaining = builder_.CreateSub(n_, next, "remaining");
     auto* tail = llvm::BasicBlock::Create(context, "tail", &function_, exit);
     builder_.CreateCondBr(builder_.CreateICmpSGT(remaining, builder_.getInt64(0)), tail, exit);
     builder_.SetInsertPoint(tail);
-    if (isa_.kind == IsaKind::Sse)
-      emitBufferedTail(i, remaining);
-    else
-      emitMaskedTail(i, remaining);
+    emitTail(next, remaining);
     builder_.CreateBr(exit);
     builder_.SetInsertPoint(exit);
     builder_.CreateRetVoid();
   }
 
 private:
+  /// The main loop, with non-temporal stores from kStreamingFloats elements on; returns the
+  /// index it ends at.
+  llvm::Value* emitCachedOrStreamed(llvm::Value* blockEnd, llvm::BasicBlock* exit) {
+    llvm::LLVMContext& context = function_.getContext();
+    auto* cached = llvm::BasicBlock::Create(context, "cached", &function_, exit);
+    auto* streamed = llvm::BasicBlock::Create(context, "streamed", &function_, exit);
+    auto* join = llvm::BasicBlock::Create(context, "join", &function_, exit);
+    builder_.CreateCondBr(builder_.CreateICmpSGE(n_, builder_.getInt64(kStreamingFloats)), streamed,
+                          cached);
+
+    builder_.SetInsertPoint(cached);
+    llvm::Value* cachedEnd = emitBlocks("block", builder_.getInt64(0), blockEnd, false);
+    auto* cachedExit = builder_.GetInsertBlock();
+    builder_.CreateBr(join);
+
+    // Streaming: a masked head up to y's next vector boundary, then aligned non-temporal
+    // stores, then a fence so that they are ordered before the function returns.
+    builder_.SetInsertPoint(streamed);
+    llvm::Value* vectorBytes = builder_.getInt64(isa_.vectorWidth * sizeof(float));
+    llvm::Value* address = builder_.CreatePtrToInt(y_, builder_.getInt64Ty());
+    llvm::Value* misalignment = builder_.CreateAnd(
+        builder_.CreateSub(vectorBytes, builder_.CreateURem(address, vectorBytes)),
+        builder_.CreateSub(vectorBytes, builder_.getInt64(1)));
+    llvm::Value* head = builder_.CreateUDiv(misalignment, builder_.getInt64(sizeof(float)));
+    emitTail(builder_.getInt64(0), head);
+    llvm::Value* streamEnd = builder_.CreateAdd(
+        head, builder_.CreateAnd(builder_.CreateSub(n_, head),
+                                 builder_.getInt64(~uint64_t(isa_.vectorWidth * kUnroll - 1))));
+    llvm::Value* streamedEnd = emitBlocks("stream", head, streamEnd, true);
+    builder_.CreateIntrinsic(llvm::Intrinsic::x86_sse_sfence, {}, {});
+    auto* streamedExit = builder_.GetInsertBlock();
+    builder_.CreateBr(join);
+
+    builder_.SetInsertPoint(join);
+    llvm::PHINode* i = builder_.CreatePHI(builder_.getInt64Ty(), 2, "i");
+    i->addIncoming(cachedEnd, cachedExit);
+    i->addIncoming(streamedEnd, streamedExit);
+    return i;
+  }
+
   llvm::Value* offset(llvm::Value* index, unsigned vectors) {
     return vectors ? builder_.CreateAdd(index, builder_.getInt64(vectors * isa_.vectorWidth))
                    : index;
@@ -79,8 +119,38 @@ private:
   llvm::Value* load(llvm::Value* index) {
     return builder_.CreateAlignedLoad(vector_, at(x_, index), llvm::Align(4));
   }
-  void store(llvm::Value* value, llvm::Value* index) {
-    builder_.CreateAlignedStore(value, at(y_, index), llvm::Align(4));
+  /// A streaming store is aligned to the vector (the caller aligned the index) and
+  /// non-temporal.
+  void store(llvm::Value* value, llvm::Value* index, bool streaming) {
+    if (!streaming) {
+      builder_.CreateAlignedStore(value, at(y_, index), llvm::Align(4));
+      return;
+    }
+    llvm::StoreInst* store = builder_.CreateAlignedStore(
+        value, at(y_, index), llvm::Align(isa_.vectorWidth * sizeof(float)));
+    llvm::LLVMContext& context = function_.getContext();
+    store->setMetadata(
+        llvm::LLVMContext::MD_nontemporal,
+        llvm::MDNode::get(context, llvm::ConstantAsMetadata::get(builder_.getInt32(1))));
+  }
+
+  /// The unrolled main loop over [begin, end), a multiple of kUnroll vectors; returns end.
+  llvm::Value* emitBlocks(const char* name, llvm::Value* begin, llvm::Value* end, bool streaming) {
+    return emitLoop(name, begin, end, isa_.vectorWidth * kUnroll, [&](llvm::Value* index) {
+      std::vector<llvm::Value*> inputs;
+      for (unsigned u = 0; u < kUnroll; ++u)
+        inputs.push_back(load(offset(index, u)));
+      for (unsigned u = 0; u < kUnroll; ++u)
+        store(math_(builder_, inputs[u]), offset(index, u), streaming);
+    });
+  }
+
+  /// Elements [index, index + remaining), remaining < one vector (0 is allowed).
+  void emitTail(llvm::Value* index, llvm::Value* remaining) {
+    if (isa_.kind == IsaKind::Sse)
+      emitBufferedTail(index, remaining);
+    else
+      emitMaskedTail(index, remaining);
   }
 
   /// for (index = begin; index < end; index += step) body(index); returns the final index.
@@ -120,9 +190,7 @@ private:
 
   /// SSE has no masked moves: copy the tail into a zeroed vector-sized buffer and back.
   void emitBufferedTail(llvm::Value* index, llvm::Value* remaining) {
-    llvm::IRBuilder<> entryBuilder(&function_.getEntryBlock(), function_.getEntryBlock().begin());
-    llvm::AllocaInst* buffer = entryBuilder.CreateAlloca(vector_, nullptr, "tail.buffer");
-    buffer->setAlignment(llvm::Align(16));
+    llvm::Value* buffer = tailBuffer_;
     llvm::Value* bytes = builder_.CreateMul(remaining, builder_.getInt64(sizeof(float)));
     builder_.CreateAlignedStore(llvm::Constant::getNullValue(vector_), buffer, llvm::Align(16));
     builder_.CreateMemCpy(buffer, llvm::Align(16), at(x_, index), llvm::Align(4), bytes);
@@ -134,17 +202,19 @@ private:
   llvm::Function& function_;
   const TargetIsa& isa_;
   const VectorMath& math_;
+  bool streaming_;
   llvm::IRBuilder<> builder_;
   llvm::FixedVectorType* vector_;
   llvm::Value* x_;
   llvm::Value* y_;
   llvm::Value* n_;
+  llvm::Value* tailBuffer_ = nullptr; ///< SSE: one vector on the stack for the tails
 };
 
 } // namespace
 
 llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
-                              const VectorMath& math) {
+                              const VectorMath& math, bool streaming) {
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
@@ -152,7 +222,7 @@ llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const 
   llvm::Function* function =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
   setVectorAttributes(*function, isa);
-  LoopEmitter(*function, isa, math).emit();
+  LoopEmitter(*function, isa, math, streaming).emit();
   return function;
 }
 

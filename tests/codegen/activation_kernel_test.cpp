@@ -159,6 +159,33 @@ TEST_P(ActivationKernelTest, SweepOfTheWholeFloatRange) {
   expectMatches(in, out, in.size());
 }
 
+TEST_P(ActivationKernelTest, LongOutputsFromAnyAlignment) {
+  // Long enough for the streaming (non-temporal) main loop, with y at every offset within a
+  // vector: the masked head, the aligned body and the tail must meet exactly. Checked at both
+  // ends and at a stride in between.
+  const size_t n = static_cast<size_t>(kStreamingFloats) + 37;
+  std::vector<float> in = inputs(n, 11);
+  const size_t w = isa_.vectorWidth;
+  std::vector<float> storage(n + 3 * w, 12345.0f);
+  for (size_t shift : {size_t{0}, size_t{1}, w - 1}) {
+    std::fill(storage.begin(), storage.end(), 12345.0f);
+    float* out = storage.data() + shift;
+    compiled_->kernel()(in.data(), out, static_cast<int64_t>(n));
+    std::vector<size_t> checked;
+    for (size_t i = 0; i < n; i += (i < 4 * w || i + 4 * w >= n) ? 1 : 997)
+      checked.push_back(i);
+    for (size_t i : checked) {
+      long double truth = reference(GetParam().op, attrs_, in[i]);
+      ASSERT_LE(ulpError(out[i], truth), tolerance(GetParam().op, GetParam().attrs))
+          << "x = " << in[i] << " at " << i << ", y shifted by " << shift;
+    }
+    for (size_t i = 0; i < shift; ++i)
+      ASSERT_EQ(storage[i], 12345.0f) << "wrote before the start, shift " << shift;
+    for (size_t i = shift + n; i < storage.size(); ++i)
+      ASSERT_EQ(storage[i], 12345.0f) << "wrote past the end, shift " << shift;
+  }
+}
+
 TEST_P(ActivationKernelTest, NegativeLengthDoesNothing) {
   float in[4] = {1, 2, 3, 4}, out[4] = {9, 9, 9, 9};
   compiled_->kernel()(in, out, -5);
