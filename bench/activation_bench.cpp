@@ -8,6 +8,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -124,6 +125,17 @@ std::string sizeLabel(size_t n) {
 
 } // namespace
 
+/// Compile times of one activation module, each with a JIT of its own that is then dropped, as
+/// when a program compiles one model after another; the kernels the benchmarks run are kept
+/// alive separately (and fresh memory for each costs page faults that this does not count).
+std::vector<double> compileTimes(const nnc::codegen::TargetIsa& isa, nnc::ir::OpKind op,
+                                 const std::vector<nnc::ir::AttrValue>& attrs) {
+  std::vector<double> times;
+  for (int i = 0; i < 5; ++i)
+    times.push_back(nnc::jit::CompiledActivation(isa, op, attrs).compileMilliseconds());
+  return times;
+}
+
 int main(int argc, char** argv) {
   nnc::bench::usePeersOnOneThread();
   benchmark::Initialize(&argc, argv);
@@ -132,7 +144,11 @@ int main(int argc, char** argv) {
   const std::vector<size_t> sizes = {size_t{4} << 10, size_t{256} << 10, size_t{16} << 20};
   const std::vector<std::string> isas = {"avx512", "avx2", "sse"};
   std::vector<std::unique_ptr<nnc::jit::CompiledActivation>> compiled;
-  std::map<std::string, double> compileMs;
+  // Compile times by activation and ISA (one per size); the first compile of the process also
+  // pays LLVM's one-time initialization and is reported apart.
+  std::map<std::string, std::map<std::string, std::vector<double>>> compileMs;
+  double setupMs = 0;
+  double firstCompileMs = -1;
   const std::vector<PeerActivation> all = nnc::bench::peerActivations();
   const std::map<std::string, Loop, std::less<>> plain = plainLoops();
 
@@ -154,7 +170,11 @@ int main(int argc, char** argv) {
         nnc::jit::UnaryKernel kernel = compiled.back()->kernel();
         if (!kernel)
           continue;
-        compileMs[a.label] = compiled.back()->compileMilliseconds();
+        if (firstCompileMs < 0)
+          firstCompileMs = compiled.back()->compileMilliseconds();
+        setupMs = std::max(setupMs, compiled.back()->setupMilliseconds());
+        if (n == sizes.front())
+          compileMs[a.label][isaName] = compileTimes(*isa, a.op, attrs);
         benchmark::RegisterBenchmark(fmt::format("nnc/{}/{}/{}", a.label, isaName, size).c_str(),
                                      [n, kernel](benchmark::State& s) {
                                        measure(s, n, [kernel](const float* x, float* y, size_t c) {
@@ -218,10 +238,24 @@ int main(int argc, char** argv) {
                  copy > 0 ? fmt::format("{:.2f}x", best / copy) : "-");
     }
   }
-  fmt::print("\nFigures in elements/ns (one thread). JIT compile time of one activation module "
-             "(emit + optimize + codegen), ms:");
-  for (const auto& [label, ms] : compileMs)
-    fmt::print(" {} {:.1f};", label, ms);
-  fmt::print("\n");
+  fmt::print("\nFigures in elements/ns (one thread).\n\nJIT compile time of one activation "
+             "module (emit + optimize + codegen), median ms, avx512 / avx2 / sse:\n\n");
+  fmt::print("| activation | ms |\n|---|---|\n");
+  for (auto& [label, byIsa] : compileMs) {
+    std::vector<std::string> cells;
+    for (const std::string& isaName : isas) {
+      std::vector<double>& times = byIsa[isaName];
+      if (times.empty()) {
+        cells.push_back("-");
+        continue;
+      }
+      std::sort(times.begin(), times.end());
+      cells.push_back(fmt::format("{:.1f}", times[times.size() / 2]));
+    }
+    fmt::print("| {} | {} |\n", label, fmt::join(cells, " / "));
+  }
+  fmt::print("\nOnce per process: LLVM's initialization, paid by the first compile ({:.1f} ms in "
+             "all); setting up a JIT, once per ISA: up to {:.1f} ms.\n",
+             firstCompileMs, setupMs);
   return 0;
 }

@@ -47,7 +47,8 @@ std::vector<std::string> isaNames() {
 }
 
 std::string missingHostFeatures(const TargetIsa& isa) {
-  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  // The CPU does not change while the process runs; asking it costs a millisecond.
+  static const llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
   std::string missing;
   for (const std::string& feature : requiredFeatures(isa.kind))
     if (!host.lookup(feature))

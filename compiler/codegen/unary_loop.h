@@ -14,14 +14,14 @@ namespace nnc::codegen {
 using VectorMath = std::function<llvm::Value*(llvm::IRBuilder<>&, llvm::Value*)>;
 
 /// Emits `void name(const float* x, float* y, int64_t n)` computing y[i] = f(x[i]) for i < n:
-/// an unrolled main loop over vectors, one loop of single vectors, and one vector tail that
-/// touches no element past n (masked load/store on AVX-512 and AVX2, a padded buffer on SSE).
-/// x and y may be the same buffer; they may not otherwise overlap. n <= 0 does nothing. With
-/// `streaming`, from kStreamingFloats elements on the main loop writes with aligned non-temporal
-/// stores (after a masked head that aligns y), so that a result larger than the cache costs no
-/// read-for-ownership.
+/// a loop of single vectors and one vector tail that touches no element past n (masked
+/// load/store on AVX-512 and AVX2, a padded buffer on SSE). x and y may be the same buffer;
+/// they may not otherwise overlap. n <= 0 does nothing. For `memoryBound` math (a few
+/// instructions per vector) an unrolled main loop comes first, and from kStreamingFloats
+/// elements on it writes with aligned non-temporal stores (after a masked head that aligns y),
+/// so that a result larger than the cache costs no read-for-ownership.
 llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
-                              const VectorMath& math, bool streaming);
+                              const VectorMath& math, bool memoryBound);
 
 /// Vectors per iteration of the main loop.
 inline constexpr unsigned kUnroll = 4;

@@ -21,6 +21,8 @@ CompiledActivation::CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind
     return;
   }
   jit_ = std::move(*created);
+  auto compileStart = std::chrono::steady_clock::now();
+  setupMs_ = std::chrono::duration<double, std::milli>(compileStart - start).count();
   auto compiled = compileActivations(*jit_, {KernelRequest{"kernel", op, attrs}});
   if (auto* problem = std::get_if<std::string>(&compiled)) {
     error_ = *problem;
@@ -28,7 +30,8 @@ CompiledActivation::CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind
   }
   kernel_ = std::get<std::vector<UnaryKernel>>(compiled).front();
   compileMs_ =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compileStart)
+          .count();
 }
 
 CompiledActivation::~CompiledActivation() = default;

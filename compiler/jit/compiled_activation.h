@@ -30,14 +30,17 @@ public:
 
   UnaryKernel kernel() const { return kernel_; }
   const std::string& error() const { return error_; }
-  /// Wall time of emitting, optimizing and compiling the module, in milliseconds.
+  /// Wall time of emitting, optimizing and compiling the kernel's module, in milliseconds.
   double compileMilliseconds() const { return compileMs_; }
+  /// Wall time of setting up the JIT (target machine, session), paid once per Jit, in ms.
+  double setupMilliseconds() const { return setupMs_; }
 
 private:
   std::unique_ptr<Jit> jit_;
   UnaryKernel kernel_ = nullptr;
   std::string error_;
   double compileMs_ = 0;
+  double setupMs_ = 0;
 };
 
 /// One kernel to compile: its symbol name and the activation it applies.
