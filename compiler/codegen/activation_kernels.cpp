@@ -1,7 +1,7 @@
 #include "compiler/codegen/activation_kernels.h"
 
+#include "compiler/codegen/elementwise_loop.h"
 #include "compiler/codegen/float_math.h"
-#include "compiler/codegen/unary_loop.h"
 #include "compiler/codegen/vector_math.h"
 #include "compiler/codegen/vector_ops.h"
 #include "compiler/ir/internal_error.h"

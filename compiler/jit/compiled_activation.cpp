@@ -1,6 +1,7 @@
 #include "compiler/jit/compiled_activation.h"
 
 #include "compiler/codegen/activation_kernels.h"
+#include "compiler/codegen/prelu_kernel.h"
 #include "compiler/jit/jit.h"
 
 #include <llvm/IR/LLVMContext.h>
@@ -61,6 +62,19 @@ compileActivations(Jit& jit, const std::vector<KernelRequest>& requests) {
     kernels.push_back(reinterpret_cast<UnaryKernel>(*address));
   }
   return kernels;
+}
+
+std::variant<PreluKernel, std::string> compilePrelu(Jit& jit, const std::string& name) {
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>("prelu", *context);
+  jit.prepare(*module);
+  codegen::emitPreluKernel(*module, name, jit.isa());
+  if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+    return llvm::toString(std::move(e));
+  auto address = jit.lookup(name);
+  if (!address)
+    return llvm::toString(address.takeError());
+  return reinterpret_cast<PreluKernel>(*address);
 }
 
 std::vector<ir::AttrValue>

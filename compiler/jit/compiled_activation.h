@@ -55,6 +55,13 @@ struct KernelRequest {
 std::variant<std::vector<UnaryKernel>, std::string>
 compileActivations(Jit& jit, const std::vector<KernelRequest>& requests);
 
+/// `void prelu(const float* x, float* y, const float* slope, int64_t outer, int64_t channels,
+/// int64_t inner)`: see codegen/prelu_kernel.h.
+using PreluKernel = void (*)(const float*, float*, const float*, int64_t, int64_t, int64_t);
+
+/// Compiles the PReLU kernel with `jit` under `name`; on failure, the error text.
+std::variant<PreluKernel, std::string> compilePrelu(Jit& jit, const std::string& name);
+
 /// The attributes of `op` with the defaults of the op table, overridden by `given`.
 std::vector<ir::AttrValue>
 activationAttrs(ir::OpKind op,

@@ -1,7 +1,7 @@
 // JIT-compiled activation loops on every ISA this CPU has: tail lengths, in place, special
 // values, a guard page after the buffers, all against a double-precision reference.
 #include "compiler/codegen/activation_kernels.h"
-#include "compiler/codegen/unary_loop.h"
+#include "compiler/codegen/elementwise_loop.h"
 #include "compiler/jit/compiled_activation.h"
 #include "tools/accuracy/reference.h"
 

@@ -1,4 +1,5 @@
-// The elementwise loop y[i] = f(x[i]) over explicit vectors of the target's width.
+// Elementwise loops y[i] = f(x0[i], x1[i], ..., s0, s1, ...) over explicit vectors of the
+// target's width.
 #pragma once
 
 #include "compiler/codegen/target.h"
@@ -13,6 +14,17 @@ namespace nnc::codegen {
 /// Emits f on one vector of floats (the lanes are independent).
 using VectorMath = std::function<llvm::Value*(llvm::IRBuilder<>&, llvm::Value*)>;
 
+/// Emits f on one vector of each input stream and the splat scalar arguments.
+using ElementwiseMath = std::function<llvm::Value*(
+    llvm::IRBuilder<>&, llvm::ArrayRef<llvm::Value*> inputs, llvm::ArrayRef<llvm::Value*> scalars)>;
+
+/// The shape of an elementwise function: `void (const float* x0, ..., float* y, int64_t n,
+/// float s0, ...)`.
+struct ElementwiseSignature {
+  unsigned inputs = 1;
+  unsigned scalars = 0;
+};
+
 /// Emits `void name(const float* x, float* y, int64_t n)` computing y[i] = f(x[i]) for i < n:
 /// a loop of single vectors and one vector tail that touches no element past n (masked
 /// load/store on AVX-512 and AVX2, a padded buffer on SSE). x and y may be the same buffer;
@@ -22,6 +34,12 @@ using VectorMath = std::function<llvm::Value*(llvm::IRBuilder<>&, llvm::Value*)>
 /// so that a result larger than the cache costs no read-for-ownership.
 llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
                               const VectorMath& math, bool memoryBound);
+
+/// The same loop over several input streams and scalar arguments (the inputs may alias y).
+llvm::Function* emitElementwiseLoop(llvm::Module& module, llvm::StringRef name,
+                                    const TargetIsa& isa, ElementwiseSignature signature,
+                                    const ElementwiseMath& math, bool memoryBound,
+                                    llvm::GlobalValue::LinkageTypes linkage);
 
 /// Vectors per iteration of the main loop.
 inline constexpr unsigned kUnroll = 4;

@@ -1,4 +1,4 @@
-#include "compiler/codegen/unary_loop.h"
+#include "compiler/codegen/elementwise_loop.h"
 
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/IntrinsicsX86.h>
@@ -18,18 +18,24 @@ void setVectorAttributes(llvm::Function& function, const TargetIsa& isa) {
 
 class LoopEmitter {
 public:
-  LoopEmitter(llvm::Function& function, const TargetIsa& isa, const VectorMath& math,
-              bool memoryBound)
+  LoopEmitter(llvm::Function& function, const TargetIsa& isa, ElementwiseSignature signature,
+              const ElementwiseMath& math, bool memoryBound)
       : function_(function), isa_(isa), math_(math), memoryBound_(memoryBound),
         builder_(function.getContext()),
         vector_(llvm::FixedVectorType::get(builder_.getFloatTy(), isa.vectorWidth)) {
     auto args = function.arg_begin();
-    x_ = &*args++;
+    for (unsigned k = 0; k < signature.inputs; ++k) {
+      inputs_.push_back(&*args++);
+      inputs_.back()->setName("x" + std::to_string(k));
+    }
     y_ = &*args++;
-    n_ = &*args;
-    x_->setName("x");
+    n_ = &*args++;
     y_->setName("y");
     n_->setName("n");
+    for (unsigned k = 0; k < signature.scalars; ++k) {
+      scalarArgs_.push_back(&*args++);
+      scalarArgs_.back()->setName("s" + std::to_string(k));
+    }
   }
 
   void emit() {
@@ -38,10 +44,14 @@ public:
     auto* exit = llvm::BasicBlock::Create(context, "exit", &function_);
     builder_.SetInsertPoint(entry);
     if (isa_.kind == IsaKind::Sse) {
-      llvm::AllocaInst* buffer = builder_.CreateAlloca(vector_, nullptr, "tail.buffer");
-      buffer->setAlignment(llvm::Align(16));
-      tailBuffer_ = buffer;
+      for (size_t k = 0; k <= inputs_.size(); ++k) { // one per input, one for the output
+        llvm::AllocaInst* buffer = builder_.CreateAlloca(vector_, nullptr, "tail.buffer");
+        buffer->setAlignment(llvm::Align(16));
+        tailBuffers_.push_back(buffer);
+      }
     }
+    for (llvm::Value* scalar : scalarArgs_)
+      scalars_.push_back(builder_.CreateVectorSplat(isa_.vectorWidth, scalar));
     // Whole blocks of kUnroll vectors (memory-bound math only), then single vectors, then the
     // tail.
     llvm::Value* blockEnd =
@@ -58,7 +68,7 @@ public:
     // the single-vector loop), and one copy of it compiles in a third of the time.
     llvm::Value* i = memoryBound_ ? emitCachedOrStreamed(blockEnd, exit) : builder_.getInt64(0);
     llvm::Value* next = emitLoop("vector", i, vectorEnd, isa_.vectorWidth, [&](llvm::Value* index) {
-      store(math_(builder_, load(index)), index, false);
+      store(math_(builder_, load(index), scalars_), index, false);
     });
     llvm::Value* remaining = builder_.CreateSub(n_, next, "remaining");
     auto* tail = llvm::BasicBlock::Create(context, "tail", &function_, exit);
@@ -118,8 +128,12 @@ private:
   llvm::Value* at(llvm::Value* base, llvm::Value* index) {
     return builder_.CreateGEP(builder_.getFloatTy(), base, index);
   }
-  llvm::Value* load(llvm::Value* index) {
-    return builder_.CreateAlignedLoad(vector_, at(x_, index), llvm::Align(4));
+  /// One vector of every input at `index`.
+  std::vector<llvm::Value*> load(llvm::Value* index) {
+    std::vector<llvm::Value*> values;
+    for (llvm::Value* input : inputs_)
+      values.push_back(builder_.CreateAlignedLoad(vector_, at(input, index), llvm::Align(4)));
+    return values;
   }
   /// A streaming store is aligned to the vector (the caller aligned the index) and
   /// non-temporal.
@@ -139,11 +153,11 @@ private:
   /// The unrolled main loop over [begin, end), a multiple of kUnroll vectors; returns end.
   llvm::Value* emitBlocks(const char* name, llvm::Value* begin, llvm::Value* end, bool streaming) {
     return emitLoop(name, begin, end, isa_.vectorWidth * kUnroll, [&](llvm::Value* index) {
-      std::vector<llvm::Value*> inputs;
+      std::vector<std::vector<llvm::Value*>> loaded;
       for (unsigned u = 0; u < kUnroll; ++u)
-        inputs.push_back(load(offset(index, u)));
+        loaded.push_back(load(offset(index, u)));
       for (unsigned u = 0; u < kUnroll; ++u)
-        store(math_(builder_, inputs[u]), offset(index, u), streaming);
+        store(math_(builder_, loaded[u], scalars_), offset(index, u), streaming);
     });
   }
 
@@ -185,47 +199,69 @@ private:
     llvm::Value* count = builder_.CreateVectorSplat(
         isa_.vectorWidth, builder_.CreateTrunc(remaining, builder_.getInt32Ty()));
     llvm::Value* mask = builder_.CreateICmpULT(llvm::ConstantVector::get(lanes), count, "mask");
-    llvm::Value* input = builder_.CreateMaskedLoad(vector_, at(x_, index), llvm::Align(4), mask,
-                                                   llvm::Constant::getNullValue(vector_));
-    builder_.CreateMaskedStore(math_(builder_, input), at(y_, index), llvm::Align(4), mask);
+    std::vector<llvm::Value*> values;
+    for (llvm::Value* input : inputs_)
+      values.push_back(builder_.CreateMaskedLoad(vector_, at(input, index), llvm::Align(4), mask,
+                                                 llvm::Constant::getNullValue(vector_)));
+    builder_.CreateMaskedStore(math_(builder_, values, scalars_), at(y_, index), llvm::Align(4),
+                               mask);
   }
 
-  /// SSE has no masked moves: copy the tail into a zeroed vector-sized buffer and back.
+  /// SSE has no masked moves: copy the tails into zeroed vector-sized buffers and back.
   void emitBufferedTail(llvm::Value* index, llvm::Value* remaining) {
-    llvm::Value* buffer = tailBuffer_;
     llvm::Value* bytes = builder_.CreateMul(remaining, builder_.getInt64(sizeof(float)));
-    builder_.CreateAlignedStore(llvm::Constant::getNullValue(vector_), buffer, llvm::Align(16));
-    builder_.CreateMemCpy(buffer, llvm::Align(16), at(x_, index), llvm::Align(4), bytes);
-    llvm::Value* input = builder_.CreateAlignedLoad(vector_, buffer, llvm::Align(16));
-    builder_.CreateAlignedStore(math_(builder_, input), buffer, llvm::Align(16));
-    builder_.CreateMemCpy(at(y_, index), llvm::Align(4), buffer, llvm::Align(16), bytes);
+    std::vector<llvm::Value*> values;
+    for (size_t k = 0; k < inputs_.size(); ++k) {
+      llvm::Value* buffer = tailBuffers_[k];
+      builder_.CreateAlignedStore(llvm::Constant::getNullValue(vector_), buffer, llvm::Align(16));
+      builder_.CreateMemCpy(buffer, llvm::Align(16), at(inputs_[k], index), llvm::Align(4), bytes);
+      values.push_back(builder_.CreateAlignedLoad(vector_, buffer, llvm::Align(16)));
+    }
+    llvm::Value* output = tailBuffers_.back();
+    builder_.CreateAlignedStore(math_(builder_, values, scalars_), output, llvm::Align(16));
+    builder_.CreateMemCpy(at(y_, index), llvm::Align(4), output, llvm::Align(16), bytes);
   }
 
   llvm::Function& function_;
   const TargetIsa& isa_;
-  const VectorMath& math_;
+  const ElementwiseMath& math_;
   bool memoryBound_;
   llvm::IRBuilder<> builder_;
   llvm::FixedVectorType* vector_;
-  llvm::Value* x_;
+  std::vector<llvm::Value*> inputs_;
   llvm::Value* y_;
   llvm::Value* n_;
-  llvm::Value* tailBuffer_ = nullptr; ///< SSE: one vector on the stack for the tails
+  std::vector<llvm::Value*> scalarArgs_;
+  std::vector<llvm::Value*> scalars_;     ///< the scalar arguments, splat once
+  std::vector<llvm::Value*> tailBuffers_; ///< SSE: a vector on the stack per input and output
 };
 
 } // namespace
 
-llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
-                              const VectorMath& math, bool memoryBound) {
+llvm::Function* emitElementwiseLoop(llvm::Module& module, llvm::StringRef name,
+                                    const TargetIsa& isa, ElementwiseSignature signature,
+                                    const ElementwiseMath& math, bool memoryBound,
+                                    llvm::GlobalValue::LinkageTypes linkage) {
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
-  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
-                                       {ptr, ptr, llvm::Type::getInt64Ty(context)}, false);
-  llvm::Function* function =
-      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
+  std::vector<llvm::Type*> params(signature.inputs + 1, ptr);
+  params.push_back(llvm::Type::getInt64Ty(context));
+  params.insert(params.end(), signature.scalars, llvm::Type::getFloatTy(context));
+  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), params, false);
+  llvm::Function* function = llvm::Function::Create(type, linkage, name, module);
   setVectorAttributes(*function, isa);
-  LoopEmitter(*function, isa, math, memoryBound).emit();
+  LoopEmitter(*function, isa, signature, math, memoryBound).emit();
   return function;
+}
+
+llvm::Function* emitUnaryLoop(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
+                              const VectorMath& math, bool memoryBound) {
+  return emitElementwiseLoop(
+      module, name, isa, {1, 0},
+      [&](llvm::IRBuilder<>& b, llvm::ArrayRef<llvm::Value*> inputs, llvm::ArrayRef<llvm::Value*>) {
+        return math(b, inputs[0]);
+      },
+      memoryBound, llvm::Function::ExternalLinkage);
 }
 
 } // namespace nnc::codegen
