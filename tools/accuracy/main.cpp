@@ -40,16 +40,27 @@ struct Measurement {
   uint64_t points = 0;
 };
 
-/// Runs `apply` over bit patterns 0, stride, 2 stride, ... in chunks of kChunk.
+/// Which inputs to measure: bit patterns 0, stride, 2 stride, ..., without NaN and infinities
+/// when finiteOnly (some peers do not propagate NaN, which would hide their numeric error).
+struct Sweep {
+  uint64_t stride = 4099;
+  bool finiteOnly = false;
+};
+
+/// Runs `apply` over the sweep's inputs in chunks of kChunk.
 Measurement measure(const Apply& apply, OpKind op, const std::vector<AttrValue>& attrs,
-                    uint64_t stride) {
+                    const Sweep& sweep) {
+  const uint64_t stride = sweep.stride;
   Measurement m;
   std::vector<float> in(kChunk), out(kChunk);
   uint64_t bits = 0;
   while (bits <= 0xffffffffu) {
     size_t n = 0;
-    for (; n < kChunk && bits <= 0xffffffffu; ++n, bits += stride)
-      in[n] = std::bit_cast<float>(static_cast<uint32_t>(bits));
+    for (; n < kChunk && bits <= 0xffffffffu; bits += stride) {
+      float x = std::bit_cast<float>(static_cast<uint32_t>(bits));
+      if (!sweep.finiteOnly || std::isfinite(x))
+        in[n++] = x;
+    }
     apply(in.data(), out.data(), static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) {
       double error = nnc::accuracy::ulpError(out[i], nnc::accuracy::reference(op, attrs, in[i]));
@@ -84,13 +95,13 @@ const nnc::bench::PeerActivation* samePeer(const std::vector<nnc::bench::PeerAct
 /// whole chunks: its length is fixed at creation.
 template <typename Peer, typename Form>
 std::string peerCell(const std::optional<Form>& form, OpKind op,
-                     const std::vector<AttrValue>& attrs, uint64_t stride) {
+                     const std::vector<AttrValue>& attrs, const Sweep& sweep) {
   if (!form)
     return "-";
   try {
     Peer peer(*form, kChunk);
     return ulpCell(
-        measure([&](const float* x, float* y, int64_t) { peer.run(x, y); }, op, attrs, stride));
+        measure([&](const float* x, float* y, int64_t) { peer.run(x, y); }, op, attrs, sweep));
   } catch (const std::exception& e) {
     return fmt::format("error: {}", e.what());
   }
@@ -98,12 +109,12 @@ std::string peerCell(const std::optional<Form>& form, OpKind op,
 
 /// The oneDNN and XNNPACK cells of one row.
 std::string peerCells(const nnc::bench::PeerActivation* peer, OpKind op,
-                      const std::vector<AttrValue>& attrs, uint64_t stride) {
+                      const std::vector<AttrValue>& attrs, const Sweep& sweep) {
   if (!peer)
     return " - | - |";
   return fmt::format(" {} | {} |",
-                     peerCell<nnc::bench::OneDnnEltwise>(peer->onednn, op, attrs, stride),
-                     peerCell<nnc::bench::XnnpackUnary>(peer->xnnpack, op, attrs, stride));
+                     peerCell<nnc::bench::OneDnnEltwise>(peer->onednn, op, attrs, sweep),
+                     peerCell<nnc::bench::XnnpackUnary>(peer->xnnpack, op, attrs, sweep));
 }
 #endif
 
@@ -113,19 +124,20 @@ int main(int argc, char** argv) {
   CLI::App app{"Measure the accuracy of nnc's activation kernels in ULP"};
   std::vector<std::string> isas = {"avx512", "avx2", "sse"};
   std::vector<std::string> ops;
-  uint64_t stride = 4099;
+  Sweep sweep;
   bool exhaustive = false;
   bool peers = false;
   app.add_option("--isa", isas, "ISAs to measure (default: avx512 avx2 sse)");
   app.add_option("--op", ops, "activations to measure (default: all)");
-  app.add_option("--stride", stride, "test every k-th float bit pattern (default 4099)")
+  app.add_option("--stride", sweep.stride, "test every k-th float bit pattern (default 4099)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--exhaustive", exhaustive, "test all 2^32 inputs (slow)");
+  app.add_flag("--finite", sweep.finiteOnly, "leave out NaN and infinite inputs");
   app.add_flag("--peers", peers,
                "add columns for oneDNN and XNNPACK (needs a build with NNC_BUILD_BENCH=ON)");
   CLI11_PARSE(app, argc, argv);
   if (exhaustive)
-    stride = 1;
+    sweep.stride = 1;
 #ifdef NNC_HAVE_PEERS
   std::vector<nnc::bench::PeerActivation> peerTable;
   if (peers) {
@@ -160,11 +172,13 @@ int main(int argc, char** argv) {
       variants.push_back({op.kind, {}, std::string(op.name)});
   }
 
-  if (stride == 1)
-    fmt::print("Max error in ULP over all 2^32 float inputs.\n\n");
+  const char* which = sweep.finiteOnly ? "finite " : "";
+  if (sweep.stride == 1)
+    fmt::print("Max error in ULP over all {}float inputs.\n\n", which);
   else
-    fmt::print("Max error in ULP over every {}-th float bit pattern (from 0 to 0xffffffff).\n\n",
-               stride);
+    fmt::print("Max error in ULP over every {}-th float bit pattern (from 0 to 0xffffffff), {}"
+               "inputs only.\n\n",
+               sweep.stride, sweep.finiteOnly ? "finite" : "all");
   fmt::print("| activation |");
   for (const std::string& isa : isas)
     fmt::print(" {} |", isa);
@@ -191,7 +205,7 @@ int main(int argc, char** argv) {
         status = 1;
         continue;
       }
-      Measurement m = measure(compiled.kernel(), variant.op, attrs, stride);
+      Measurement m = measure(compiled.kernel(), variant.op, attrs, sweep);
       fmt::print(" {} |", ulpCell(m));
       if (m.maxUlp > worstUlp) {
         worstUlp = m.maxUlp;
@@ -201,8 +215,7 @@ int main(int argc, char** argv) {
     fmt::print(" {} |", worstUlp > 0 ? fmt::format("{:g}", worst) : "-");
 #ifdef NNC_HAVE_PEERS
     if (peers)
-      fmt::print("{}",
-                 peerCells(samePeer(peerTable, variant.op, attrs), variant.op, attrs, stride));
+      fmt::print("{}", peerCells(samePeer(peerTable, variant.op, attrs), variant.op, attrs, sweep));
 #endif
     fmt::print("\n");
     std::fflush(stdout);
