@@ -15,13 +15,11 @@ build() { # preset
   cmake --build --preset "$1"
 }
 
-main_job() {
+main_job() { # compile and run every example network on random weights
   local nnc=build/release/tools/nnc/nnc
-  for model in examples/*.nn; do
-    echo "== $model"
-    "$nnc" check "$model"
-    "$nnc" ir "$model"
-  done
+  "$nnc" check examples/*.nn
+  "$nnc" bench examples/*.nn --random-weights 42 --batch 1
+  "$nnc" bench examples/*.nn --random-weights 42 --batch 16
 }
 
 case "${1:-}" in

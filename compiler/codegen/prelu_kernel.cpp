@@ -56,8 +56,8 @@ llvm::Function* emitPreluKernel(llvm::Module& module, llvm::StringRef name, cons
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
-  auto* type =
-      llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr, ptr, ptr, i64, i64, i64}, false);
+  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
+                                       {ptr, ptr, ptr, i64, i64, i64}, false);
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
   kernel->addFnAttr(llvm::Attribute::NoUnwind);

@@ -1,71 +1,91 @@
 #include "compiler/jit/graph_runner.h"
 
 #include "compiler/codegen/activation_kernels.h"
+#include "compiler/ir/internal_error.h"
+#include "compiler/ir/shape_rules.h"
 #include "compiler/jit/compiled_activation.h"
 #include "compiler/jit/jit.h"
+#include "runtime/layers.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <limits>
 
 namespace nnc::jit {
 
+using runtime::Tensor;
 using runtime::UserError;
 
 namespace {
+
+constexpr size_t kNever = std::numeric_limits<size_t>::max();
 
 std::string kernelName(size_t node) {
   return fmt::format("node{}", node);
 }
 
-} // namespace
-
-GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa) : graph_(graph) {
-  auto start = std::chrono::steady_clock::now();
-  for (const ir::Node& node : graph_.nodes()) {
-    const ir::OpInfo& op = node.info();
-    bool runnable = op.has(ir::kActivation) && codegen::hasActivationKernel(op.kind);
-    if (!runnable && !op.has(ir::kIdentityAtInference))
-      throw UserError(fmt::format("model '{}': '{}' (value %{}) cannot run in this version of "
-                                  "nnc yet: only models of activations run so far",
-                                  graph_.name(), op.name, graph_.value(node.result).name));
-  }
-  auto created = Jit::create(isa);
-  if (!created)
-    throw UserError(llvm::toString(created.takeError()));
-  jit_ = std::move(*created);
-  std::vector<KernelRequest> requests;
-  for (size_t i = 0; i < graph_.nodes().size(); ++i) {
-    const ir::Node& node = graph_.node(static_cast<ir::NodeId>(i));
-    // Dropout (identity at inference) copies its input.
-    if (node.info().has(ir::kActivation))
-      requests.push_back({kernelName(i), node.op, node.attrs});
-    else
-      requests.push_back({kernelName(i), ir::OpKind::Identity, {}});
-  }
-  auto compiled = compileActivations(*jit_, requests);
-  if (auto* problem = std::get_if<std::string>(&compiled))
-    throw UserError(*problem);
-  kernels_ = std::get<std::vector<UnaryKernel>>(compiled);
-  compileMs_ =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
+  int64_t result = 1;
+  for (size_t axis = from; axis < to; ++axis)
+    result *= shape[axis];
+  return result;
 }
 
-GraphRunner::~GraphRunner() = default;
+std::vector<int64_t> pairAttr(const ir::Node& node, std::string_view name) {
+  return std::get<std::vector<int64_t>>(node.attr(name));
+}
 
-std::map<std::string, runtime::Tensor>
-GraphRunner::run(const std::map<std::string, runtime::Tensor>& inputs) {
-  // Bind every symbol from the input shapes, checking ranks, known sizes and consistency.
+int64_t intAttr(const ir::Node& node, std::string_view name) {
+  return std::get<int64_t>(node.attr(name));
+}
+
+/// An axis attribute made non-negative for a value of this rank.
+int64_t axisAttr(const ir::Node& node, size_t rank) {
+  int64_t axis = intAttr(node, "axis");
+  return axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
+}
+
+ir::TensorType concreteType(const std::vector<int64_t>& shape) {
+  ir::TensorType type;
+  for (int64_t size : shape)
+    type.shape.push_back(ir::Dim::known(size));
+  return type;
+}
+
+/// The result shape of `node` for operands of these concrete shapes, by the op table's own
+/// shape rule; a rule that fails here means the sizes bound at run time do not fit.
+std::vector<int64_t> resultShape(const ir::Graph& graph, const ir::Node& node,
+                                 const std::vector<const Tensor*>& values) {
+  std::vector<ir::TensorType> operands;
+  for (ir::ValueId id : node.operands)
+    operands.push_back(concreteType(values[id]->shape));
+  ir::InferOutcome outcome = node.info().infer(ir::InferContext(node.info(), operands, node.attrs));
+  if (auto* error = std::get_if<ir::InferError>(&outcome))
+    throw UserError(fmt::format("model '{}': {} for value '{}' cannot run on these input sizes: {}",
+                                graph.name(), node.info().name, graph.value(node.result).name,
+                                error->message));
+  std::vector<int64_t> shape;
+  for (const ir::Dim& dim : std::get<ir::Inferred>(outcome).type.shape)
+    shape.push_back(dim.size());
+  return shape;
+}
+
+/// Binds every model input, checking ranks, known sizes and the consistency of symbols.
+std::vector<const Tensor*> bindInputs(const ir::Graph& graph,
+                                      const std::map<std::string, Tensor>& inputs) {
   std::map<std::string, int64_t> symbols;
   std::map<std::string, std::string> boundBy;
-  std::vector<const runtime::Tensor*> values(graph_.values().size(), nullptr);
-  for (ir::ValueId id : graph_.inputs()) {
-    const ir::Value& input = graph_.value(id);
+  std::vector<const Tensor*> values(graph.values().size(), nullptr);
+  for (ir::ValueId id : graph.inputs()) {
+    const ir::Value& input = graph.value(id);
     auto it = inputs.find(input.name);
     if (it == inputs.end())
-      throw UserError(fmt::format("model '{}' needs input '{}' of type {}", graph_.name(),
+      throw UserError(fmt::format("model '{}' needs input '{}' of type {}", graph.name(),
                                   input.name, input.type.str()));
-    const runtime::Tensor& tensor = it->second;
+    const Tensor& tensor = it->second;
     if (static_cast<int>(tensor.shape.size()) != input.type.rank())
       throw UserError(fmt::format("input '{}' has shape {} of rank {}; the model expects {}",
                                   input.name, runtime::formatShape(tensor.shape),
@@ -79,6 +99,10 @@ GraphRunner::run(const std::map<std::string, runtime::Tensor>& inputs) {
                                     input.name, runtime::formatShape(tensor.shape),
                                     input.type.str(), axis, dim.size()));
       if (dim.isSymbol()) {
+        if (size <= 0)
+          throw UserError(fmt::format("input '{}' has shape {}: symbol {} must be at least 1",
+                                      input.name, runtime::formatShape(tensor.shape),
+                                      dim.symbolName()));
         auto [bound, inserted] = symbols.emplace(dim.symbolName(), size);
         if (!inserted && bound->second != size)
           throw UserError(fmt::format("symbol {} is {} in input '{}' but {} in input '{}'",
@@ -91,26 +115,242 @@ GraphRunner::run(const std::map<std::string, runtime::Tensor>& inputs) {
   }
   for (const auto& [name, tensor] : inputs) {
     bool known = false;
-    for (ir::ValueId id : graph_.inputs())
-      known |= graph_.value(id).name == name;
+    for (ir::ValueId id : graph.inputs())
+      known |= graph.value(id).name == name;
     if (!known)
-      throw UserError(fmt::format("model '{}' has no input named '{}'", graph_.name(), name));
+      throw UserError(fmt::format("model '{}' has no input named '{}'", graph.name(), name));
   }
+  return values;
+}
 
-  std::vector<runtime::Tensor> computed(graph_.nodes().size());
+} // namespace
+
+GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
+                         int threads)
+    : graph_(graph), weights_(std::move(weights)),
+      pool_(threads > 0 ? threads : runtime::defaultThreadCount()) {
+  auto start = std::chrono::steady_clock::now();
+  auto created = Jit::create(isa);
+  if (!created)
+    throw UserError(llvm::toString(created.takeError()));
+  jit_ = std::move(*created);
+
+  // One kernel per distinct activation (op and attributes), all in one module.
+  std::vector<KernelRequest> requests;
+  std::vector<size_t> kernelOf(graph_.nodes().size(), SIZE_MAX);
+  bool anyPrelu = false;
   for (size_t i = 0; i < graph_.nodes().size(); ++i) {
     const ir::Node& node = graph_.node(static_cast<ir::NodeId>(i));
-    const runtime::Tensor& in = *values[node.operands.at(0)];
-    runtime::Tensor& out = computed[i];
-    out.shape = in.shape;
-    out.data.resize(in.data.size());
-    kernels_[i](in.data.data(), out.data.data(), static_cast<int64_t>(in.data.size()));
-    values[node.result] = &out;
+    anyPrelu |= node.op == ir::OpKind::Prelu;
+    if (node.op == ir::OpKind::Prelu || !codegen::hasActivationKernel(node.op))
+      continue;
+    auto same = std::find_if(requests.begin(), requests.end(), [&](const KernelRequest& r) {
+      return r.op == node.op && r.attrs == node.attrs;
+    });
+    kernelOf[i] = static_cast<size_t>(same - requests.begin());
+    if (same == requests.end())
+      requests.push_back({kernelName(i), node.op, node.attrs});
   }
-  std::map<std::string, runtime::Tensor> outputs;
+  kernels_.assign(graph_.nodes().size(), nullptr);
+  if (!requests.empty()) {
+    auto compiled = compileActivations(*jit_, requests);
+    if (auto* problem = std::get_if<std::string>(&compiled))
+      throw UserError(*problem);
+    auto& kernels = std::get<std::vector<UnaryKernel>>(compiled);
+    for (size_t i = 0; i < kernelOf.size(); ++i)
+      if (kernelOf[i] != SIZE_MAX)
+        kernels_[i] = kernels[kernelOf[i]];
+  }
+  if (anyPrelu) {
+    auto compiled = compilePrelu(*jit_, "prelu");
+    if (auto* problem = std::get_if<std::string>(&compiled))
+      throw UserError(*problem);
+    prelu_ = std::get<PreluKernel>(compiled);
+  }
+
+  // The last reader of every value; outputs live to the end.
+  lastUse_.assign(graph_.values().size(), 0);
+  for (size_t i = 0; i < graph_.nodes().size(); ++i)
+    for (ir::ValueId operand : graph_.node(static_cast<ir::NodeId>(i)).operands)
+      lastUse_[operand] = i;
+  for (const ir::Output& output : graph_.outputs())
+    lastUse_[output.value] = kNever;
+  compileMs_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+GraphRunner::~GraphRunner() = default;
+
+const Tensor& GraphRunner::weight(const ir::Node& node, std::string_view role) const {
+  for (const ir::Param& param : node.params)
+    if (param.role == role)
+      return weights_.at(param.name);
+  throw InternalError(fmt::format("{} has no parameter '{}'", node.info().name, role));
+}
+
+std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tensor>& inputs) {
+  std::vector<const Tensor*> values = bindInputs(graph_, inputs);
+  std::vector<Tensor> computed(graph_.values().size());
+  // Freed buffers by capacity: a node takes the smallest that fits (the buffer plan).
+  std::multimap<size_t, std::vector<float>> free;
+  memory_ = {};
+  for (size_t i = 0; i < graph_.nodes().size(); ++i) {
+    const ir::Node& node = graph_.node(static_cast<ir::NodeId>(i));
+    Tensor& out = computed[node.result];
+    out.shape = resultShape(graph_, node, values);
+    auto count = static_cast<size_t>(out.elementCount());
+    memory_.intermediateBytes += static_cast<int64_t>(count * sizeof(float));
+    auto reuse = free.lower_bound(count);
+    if (reuse != free.end()) {
+      out.data = std::move(reuse->second);
+      free.erase(reuse);
+    } else {
+      out.data.reserve(count);
+      memory_.peakBytes += static_cast<int64_t>(out.data.capacity() * sizeof(float));
+    }
+    out.data.resize(count);
+    execute(i, values, out);
+    values[node.result] = &out;
+    for (ir::ValueId operand : node.operands)
+      if (lastUse_[operand] == i && graph_.value(operand).producer != ir::kNoNode) {
+        std::vector<float>& data = computed[operand].data;
+        free.emplace(data.capacity(), std::move(data));
+        data = {};
+      }
+  }
+  std::map<std::string, Tensor> outputs;
   for (const ir::Output& output : graph_.outputs())
     outputs[output.name] = *values[output.value];
   return outputs;
+}
+
+void GraphRunner::execute(size_t index, const std::vector<const Tensor*>& values, Tensor& out) {
+  const ir::Node& node = graph_.node(static_cast<ir::NodeId>(index));
+  const Tensor& x = *values[node.operands.at(0)];
+  float* y = out.data.data();
+  auto optionalBias = [&](std::string_view flag) -> const float* {
+    return std::get<bool>(node.attr(flag)) ? weight(node, "bias").data.data() : nullptr;
+  };
+
+  if (UnaryKernel kernel = kernels_[index]) {
+    // Chunks of at least 64 Ki elements, one per thread.
+    auto n = static_cast<int64_t>(x.data.size());
+    int64_t chunks = std::clamp<int64_t>(n >> 16, 1, pool_.threads());
+    int64_t step = (n + chunks - 1) / chunks;
+    pool_.parallelFor(chunks, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        int64_t from = c * step, count = std::min(step, n - from);
+        if (count > 0)
+          kernel(x.data.data() + from, y + from, count);
+      }
+    });
+    return;
+  }
+
+  switch (node.op) {
+  case ir::OpKind::Dropout:
+  case ir::OpKind::Flatten:
+    std::memcpy(y, x.data.data(), x.data.size() * sizeof(float));
+    return;
+  case ir::OpKind::Prelu: {
+    const Tensor& slope = weight(node, "weight");
+    bool perChannel = std::get<bool>(node.attr("per_channel"));
+    int64_t outer = perChannel ? x.shape[0] : 1;
+    int64_t channels = perChannel ? x.shape[1] : 1;
+    int64_t inner = perChannel ? product(x.shape, 2, x.shape.size()) : x.elementCount();
+    prelu_(x.data.data(), y, slope.data.data(), outer, channels, inner);
+    return;
+  }
+  case ir::OpKind::Dense: {
+    int64_t in = x.shape.back();
+    int64_t units = out.shape.back();
+    runtime::dense(x.data.data(), x.elementCount() / std::max<int64_t>(in, 1), in,
+                   weight(node, "weight").data.data(), optionalBias("bias"), units, y, pool_);
+    return;
+  }
+  case ir::OpKind::Maxout: {
+    int64_t in = x.shape.back();
+    runtime::maxout(x.data.data(), x.elementCount() / std::max<int64_t>(in, 1), in,
+                    weight(node, "weight").data.data(), weight(node, "bias").data.data(),
+                    intAttr(node, "units"), intAttr(node, "pieces"), y, pool_);
+    return;
+  }
+  case ir::OpKind::Conv2d: {
+    std::vector<int64_t> kernel = pairAttr(node, "kernel"), stride = pairAttr(node, "stride"),
+                         dilation = pairAttr(node, "dilation");
+    int64_t padTop = 0, padLeft = 0;
+    const ir::AttrValue& pad = node.attr("pad");
+    if (std::holds_alternative<std::string>(pad)) { // "same"
+      padTop = ir::samePadding(kernel[0], dilation[0]).first;
+      padLeft = ir::samePadding(kernel[1], dilation[1]).first;
+    } else {
+      padTop = std::get<std::vector<int64_t>>(pad)[0];
+      padLeft = std::get<std::vector<int64_t>>(pad)[1];
+    }
+    runtime::Conv2dGeometry g{x.shape[0],   x.shape[1],
+                              x.shape[2],   x.shape[3],
+                              out.shape[1], kernel[0],
+                              kernel[1],    stride[0],
+                              stride[1],    padTop,
+                              padLeft,      dilation[0],
+                              dilation[1],  intAttr(node, "groups"),
+                              out.shape[2], out.shape[3]};
+    runtime::conv2d(x.data.data(), weight(node, "weight").data.data(), optionalBias("bias"), y, g,
+                    pool_);
+    return;
+  }
+  case ir::OpKind::MaxPool:
+  case ir::OpKind::AvgPool: {
+    std::vector<int64_t> kernel = pairAttr(node, "kernel"), stride = pairAttr(node, "stride"),
+                         pad = pairAttr(node, "pad");
+    runtime::Pool2dGeometry g{x.shape[0], x.shape[1], x.shape[2],   x.shape[3],
+                              kernel[0],  kernel[1],  stride[0],    stride[1],
+                              pad[0],     pad[1],     out.shape[2], out.shape[3]};
+    if (node.op == ir::OpKind::MaxPool)
+      runtime::maxPool2d(x.data.data(), y, g, pool_);
+    else
+      runtime::avgPool2d(x.data.data(), y, g, pool_);
+    return;
+  }
+  case ir::OpKind::GlobalAvgPool:
+    runtime::globalAvgPool(x.data.data(), x.shape[0], x.shape[1], product(x.shape, 2, 4), y);
+    return;
+  case ir::OpKind::BatchNorm:
+    runtime::batchNorm(x.data.data(), x.shape[0], x.shape[1], product(x.shape, 2, x.shape.size()),
+                       weight(node, "weight").data.data(), weight(node, "bias").data.data(),
+                       weight(node, "running_mean").data.data(),
+                       weight(node, "running_var").data.data(), std::get<double>(node.attr("eps")),
+                       y);
+    return;
+  case ir::OpKind::Add:
+  case ir::OpKind::Mul: {
+    const Tensor& b = *values[node.operands.at(1)];
+    runtime::broadcastBinary(node.op == ir::OpKind::Add ? runtime::BinaryOp::Add
+                                                        : runtime::BinaryOp::Mul,
+                             x.data.data(), x.shape, b.data.data(), b.shape, y, out.shape);
+    return;
+  }
+  case ir::OpKind::Concat: {
+    std::vector<const float*> parts;
+    std::vector<std::vector<int64_t>> shapes;
+    for (ir::ValueId operand : node.operands) {
+      parts.push_back(values[operand]->data.data());
+      shapes.push_back(values[operand]->shape);
+    }
+    runtime::concat(parts, shapes, axisAttr(node, out.shape.size()), y);
+    return;
+  }
+  case ir::OpKind::Softmax:
+  case ir::OpKind::LogSoftmax: {
+    auto axis = static_cast<size_t>(axisAttr(node, x.shape.size()));
+    runtime::softmax(x.data.data(), product(x.shape, 0, axis), x.shape[axis],
+                     product(x.shape, axis + 1, x.shape.size()), y,
+                     node.op == ir::OpKind::LogSoftmax);
+    return;
+  }
+  default:
+    throw InternalError(fmt::format("no way to run {}", node.info().name));
+  }
 }
 
 } // namespace nnc::jit

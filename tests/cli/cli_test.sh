@@ -102,8 +102,25 @@ expect_in "$tmp/err" "no output named 'q'" "unknown output message"
 expect_exit 1 "run with an unknown input" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x.npy" --input z="$tmp/x.npy"
 expect_exit 1 "run with a malformed binding" "$nnc" run "$tmp/acts.nn" --input "$tmp/x.npy"
 expect_exit 2 "run with an unknown ISA" "$nnc" run "$tmp/acts.nn" --input x="$tmp/x.npy" --isa avx9
-expect_exit 1 "run of a model with layers" "$nnc" run "$root/examples/mlp.nn" --input x="$tmp/x.npy"
-expect_in "$tmp/err" "cannot run in this version" "unsupported layer message"
+
+# Models with weights: a file from init-weights, random weights, and what goes wrong.
+printf 'model d {\n  input x: f32[N, 3]\n  h = dense(x, 4) -> prelu\n  output h\n}\n' >"$tmp/dense.nn"
+expect_exit 1 "run of a model with weights and none given" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy"
+expect_in "$tmp/err" "give them with --weights" "missing weights message"
+expect_exit 0 "init-weights" "$nnc" init-weights "$tmp/dense.nn" -o "$tmp/w.safetensors" --seed 3
+expect_in "$tmp/out" "wrote 3 tensors" "init-weights message"
+expect_exit 0 "run with a weight file" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --weights "$tmp/w.safetensors" --output h="$tmp/h1.npy"
+expect_exit 0 "run with the same random weights" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --random-weights 3 --output h="$tmp/h2.npy" --threads 1
+expect_exit 0 "init-weights and --random-weights agree" cmp "$tmp/h1.npy" "$tmp/h2.npy"
+expect_exit 2 "--weights and --random-weights together" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --weights "$tmp/w.safetensors" --random-weights 1
+printf 'model d {\n  input x: f32[N, 3]\n  h = dense(x, 5) -> prelu\n  output h\n}\n' >"$tmp/dense5.nn"
+expect_exit 1 "run with weights of the wrong shape" "$nnc" run "$tmp/dense5.nn" --input x="$tmp/x.npy" --weights "$tmp/w.safetensors"
+expect_in "$tmp/err" "tensor 'h.weight' has shape \[4, 3\]; model 'd' needs \[5, 3\]" "wrong shape message"
+head -c 100 "$tmp/w.safetensors" >"$tmp/cut.safetensors"
+expect_exit 1 "run with a truncated weight file" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --weights "$tmp/cut.safetensors"
+expect_exit 1 "run with a missing weight file" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --weights "$tmp/none.safetensors"
+expect_exit 0 "bench of the examples" "$nnc" bench "$root"/examples/*.nn --random-weights 1 --runs 2
+expect_in "$tmp/out" "| mobilenet | 1 |" "bench table"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failed"

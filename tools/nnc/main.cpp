@@ -1,176 +1,31 @@
-// nnc: the command-line driver. `nnc check`, `nnc ir`, `nnc run`; exit 0 on success, 1 on errors in
-// the input, 2 on bad usage, 3 on an internal compiler error (a bug in nnc).
+// nnc: the command-line driver. `nnc check`, `nnc ir`, `nnc run`, `nnc bench`,
+// `nnc init-weights`; exit 0 on success, 1 on errors in the input, 2 on bad usage, 3 on an
+// internal compiler error (a bug in nnc).
 #include "compiler/codegen/target.h"
-#include "compiler/frontend/frontend.h"
 #include "compiler/ir/internal_error.h"
-#include "compiler/ir/printer.h"
-#include "compiler/jit/graph_runner.h"
 #include "nnc/version.h"
-#include "runtime/npy.h"
+#include "tools/nnc/commands.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <map>
-#include <sstream>
-
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitInternalError = 3;
+using namespace nnc::driver;
 
-/// Reads a model file; on failure prints why and returns nothing.
-std::optional<nnc::SourceFile> readSource(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    fmt::print(stderr, "nnc: error: '{}' is a directory, not a model file\n", path);
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    fmt::print(stderr, "nnc: error: cannot open '{}': {}\n", path, std::strerror(errno));
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    fmt::print(stderr, "nnc: error: cannot read '{}'\n", path);
-    return std::nullopt;
-  }
-  return nnc::SourceFile(path, text.str());
-}
-
-/// Compiles a file to IR, printing its diagnostics to stderr.
-std::optional<nnc::ir::Module> compileFile(const nnc::SourceFile& source) {
-  nnc::DiagnosticEngine diagnostics(source);
-  std::optional<nnc::ir::Module> module = nnc::compileToIR(source, diagnostics);
-  std::cerr << diagnostics.render();
-  return module;
-}
-
-int runCheck(const std::vector<std::string>& files) {
-  int status = kExitOk;
-  for (const std::string& path : files) {
-    std::optional<nnc::SourceFile> source = readSource(path);
-    if (!source || !compileFile(*source))
-      status = kExitError;
-  }
-  return status;
-}
-
-int runIr(const std::string& path, const std::string& modelName) {
-  std::optional<nnc::SourceFile> source = readSource(path);
-  if (!source)
-    return kExitError;
-  std::optional<nnc::ir::Module> module = compileFile(*source);
-  if (!module)
-    return kExitError;
-  if (modelName.empty()) {
-    std::cout << nnc::ir::print(*module);
-    return kExitOk;
-  }
-  if (const nnc::ir::Graph* graph = module->find(modelName)) {
-    std::cout << nnc::ir::print(*graph);
-    return kExitOk;
-  }
-  std::vector<std::string> names;
-  for (const nnc::ir::Graph& graph : module->models)
-    names.push_back(graph.name());
-  fmt::print(stderr, "nnc: error: '{}' has no model named '{}'{}\n", path, modelName,
-             nnc::didYouMean(modelName, names));
-  return kExitError;
-}
-
-/// NAME=PATH
-std::pair<std::string, std::string> splitBinding(const std::string& text, const char* option) {
-  size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
-    throw nnc::runtime::UserError(fmt::format("{} takes NAME=FILE.npy, got '{}'", option, text));
-  return {text.substr(0, eq), text.substr(eq + 1)};
-}
-
-struct RunOptions {
-  std::string file, model, isa = "host";
-  std::vector<std::string> inputs, outputs;
-};
-
-const nnc::ir::Graph* chooseModel(const nnc::ir::Module& module, const RunOptions& options) {
-  std::vector<std::string> names;
-  for (const nnc::ir::Graph& graph : module.models)
-    names.push_back(graph.name());
-  if (options.model.empty()) {
-    if (module.models.size() == 1)
-      return &module.models.front();
-    fmt::print(stderr, "nnc: error: '{}' has {} models ({}); choose one with --model\n",
-               options.file, module.models.size(), fmt::join(names, ", "));
-    return nullptr;
-  }
-  if (const nnc::ir::Graph* graph = module.find(options.model))
-    return graph;
-  fmt::print(stderr, "nnc: error: '{}' has no model named '{}'{}\n", options.file, options.model,
-             nnc::didYouMean(options.model, names));
-  return nullptr;
-}
-
-void printSummary(const std::string& name, const nnc::runtime::Tensor& tensor) {
-  double sum = 0, lo = INFINITY, hi = -INFINITY;
-  for (float v : tensor.data) {
-    sum += v;
-    lo = std::min<double>(lo, v);
-    hi = std::max<double>(hi, v);
-  }
-  double mean = tensor.data.empty() ? 0 : sum / static_cast<double>(tensor.data.size());
-  fmt::print("{}: f32{} min {:.6g} max {:.6g} mean {:.6g}\n", name,
-             nnc::runtime::formatShape(tensor.shape), lo, hi, mean);
-}
-
-int runModel(const RunOptions& options) {
-  std::optional<nnc::SourceFile> source = readSource(options.file);
-  if (!source)
-    return kExitError;
-  std::optional<nnc::ir::Module> module = compileFile(*source);
-  if (!module)
-    return kExitError;
-  const nnc::ir::Graph* graph = chooseModel(*module, options);
-  if (!graph)
-    return kExitError;
-  std::optional<nnc::codegen::TargetIsa> isa = nnc::codegen::isaByName(options.isa);
-  std::map<std::string, nnc::runtime::Tensor> inputs;
-  for (const std::string& binding : options.inputs) {
-    auto [name, path] = splitBinding(binding, "--input");
-    if (inputs.count(name))
-      throw nnc::runtime::UserError(fmt::format("input '{}' is given twice", name));
-    inputs[name] = nnc::runtime::readNpy(path);
-  }
-  std::vector<std::pair<std::string, std::string>> outputs;
-  std::vector<std::string> outputNames;
-  for (const nnc::ir::Output& output : graph->outputs())
-    outputNames.push_back(output.name);
-  for (const std::string& binding : options.outputs) {
-    auto [name, path] = splitBinding(binding, "--output");
-    if (std::find(outputNames.begin(), outputNames.end(), name) == outputNames.end())
-      throw nnc::runtime::UserError(fmt::format("model '{}' has no output named '{}'{}",
-                                                graph->name(), name,
-                                                nnc::didYouMean(name, outputNames)));
-    outputs.emplace_back(name, path);
-  }
-  nnc::jit::GraphRunner runner(*graph, *isa);
-  std::map<std::string, nnc::runtime::Tensor> results = runner.run(inputs);
-  if (outputs.empty())
-    for (const std::string& name : outputNames)
-      printSummary(name, results.at(name));
-  for (const auto& [name, path] : outputs)
-    nnc::runtime::writeNpy(path, results.at(name));
-  return kExitOk;
+/// The options every command that compiles a model for execution takes.
+void addModelOptions(CLI::App& command, ModelOptions& options) {
+  command.add_option("--model", options.model, "the model to use (needed when a file has several)");
+  command.add_option("--isa", options.isa, "instruction set: host (default), avx512, avx2, sse")
+      ->check(CLI::IsMember(nnc::codegen::isaNames()));
+  command.add_option("--threads", options.threads, "threads to run on (default: one per core)")
+      ->check(CLI::Range(1, 1024));
+  auto* weights = command.add_option("--weights", options.weights.file,
+                                     "FILE.safetensors: the model's weights");
+  command
+      .add_option("--random-weights", options.weights.seed,
+                  "SEED: deterministic random weights instead of a file")
+      ->excludes(weights);
 }
 
 } // namespace
@@ -191,17 +46,32 @@ int main(int argc, char** argv) {
   ir->add_option("--model", irModel, "print only this model");
 
   RunOptions runOptions;
-  CLI::App* run = app.add_subcommand(
-      "run", "JIT-compile a model and run it on .npy inputs (models of activations so far).");
-  run->add_option("FILE", runOptions.file, "model file (.nn)")->required();
-  run->add_option("--model", runOptions.model,
-                  "the model to run (needed when the file has several)");
+  CLI::App* run = app.add_subcommand("run", "JIT-compile a model and run it on .npy inputs.");
+  run->add_option("FILE", runOptions.model.file, "model file (.nn)")->required();
+  addModelOptions(*run, runOptions.model);
   run->add_option("--input", runOptions.inputs, "NAME=FILE.npy: a float32 input (repeat per input)")
       ->required();
   run->add_option("--output", runOptions.outputs,
                   "NAME=FILE.npy: write an output (repeatable); without it, print a summary");
-  run->add_option("--isa", runOptions.isa, "instruction set: host (default), avx512, avx2, sse")
-      ->check(CLI::IsMember(nnc::codegen::isaNames()));
+
+  BenchOptions benchOptions;
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Compile models and time them on synthetic inputs: compile time, median latency.");
+  bench->add_option("FILE", benchOptions.files, "model files (.nn)")->required();
+  addModelOptions(*bench, benchOptions.model);
+  bench->add_option("--batch", benchOptions.batch, "size of every symbolic input dimension")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  bench->add_option("--runs", benchOptions.runs, "timed runs (default 20)")
+      ->check(CLI::Range(1, 100000));
+
+  std::string initFile, initModel, initOutput;
+  uint64_t initSeed = 0;
+  CLI::App* init = app.add_subcommand(
+      "init-weights", "Write deterministic random weights of a model to a safetensors file.");
+  init->add_option("FILE", initFile, "model file (.nn)")->required();
+  init->add_option("--model", initModel, "the model (needed when the file has several)");
+  init->add_option("-o,--output", initOutput, "FILE.safetensors to write")->required();
+  init->add_option("--seed", initSeed, "random seed (default 0)");
 
   try {
     app.parse(argc, argv);
@@ -217,6 +87,10 @@ int main(int argc, char** argv) {
       return runIr(irFile, irModel);
     if (*run)
       return runModel(runOptions);
+    if (*bench)
+      return runBench(benchOptions);
+    if (*init)
+      return runInitWeights(initFile, initModel, initOutput, initSeed);
   } catch (const nnc::runtime::UserError& e) {
     fmt::print(stderr, "nnc: error: {}\n", e.what());
     return kExitError;
