@@ -28,9 +28,16 @@ bool sameFloat(float a, float b) {
 
 std::vector<float> values(size_t n, unsigned seed) {
   const float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> v = {0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(),
-                          std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
-                          std::numeric_limits<float>::denorm_min(), -1e-40f, -3.5f};
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          inf,
+                          -inf,
+                          std::numeric_limits<float>::quiet_NaN(),
+                          std::numeric_limits<float>::max(),
+                          -std::numeric_limits<float>::max(),
+                          std::numeric_limits<float>::denorm_min(),
+                          -1e-40f,
+                          -3.5f};
   std::mt19937 random(seed);
   std::uniform_real_distribution<float> uniform(-10, 10);
   while (v.size() < n)
@@ -72,9 +79,9 @@ protected:
     args(inPlace.data(), inPlace.data());
     for (size_t i = 0; i < n; ++i) {
       float want = expected(x[i], slope[(i / inner) % channels]);
-      ASSERT_TRUE(sameFloat(y[i], want)) << "at " << i << " of [" << outer << ", " << channels
-                                         << ", " << inner << "]: x = " << x[i] << ", got "
-                                         << y[i] << ", want " << want;
+      ASSERT_TRUE(sameFloat(y[i], want))
+          << "at " << i << " of [" << outer << ", " << channels << ", " << inner
+          << "]: x = " << x[i] << ", got " << y[i] << ", want " << want;
       ASSERT_TRUE(sameFloat(inPlace[i], want)) << "in place, at " << i;
     }
     for (size_t i = n; i < y.size(); ++i)
