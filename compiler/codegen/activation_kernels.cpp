@@ -267,11 +267,24 @@ llvm::Value* geluErf(Builder& b, llvm::Value* x, const TargetIsa& isa) {
   llvm::Value* clamped = clampKeepNan(b, x, -18, 18);
   FloatPair w = halfSquare(b, isa, clamped);
   ExpSplit e = emitExpSplitFastF(b, b.CreateFNeg(w.hi), b.CreateFNeg(w.lo));
-  llvm::Value* erfcx = emitHalfErfcxF(b, fabs(b, clamped), 0.70710678118654752440);
-  llvm::Value* mantissa = mulAdd(b, e.p, erfcx, erfcx);
+  llvm::Value* erfcx = emitHalfErfcxF(b, isa, fabs(b, clamped), 0.70710678118654752440);
   llvm::Value* positive = b.CreateFCmpOGT(x, splat(x, 0));
-  llvm::Value* scaled =
-      emitLdexpF(b, isa, b.CreateSelect(positive, mantissa, b.CreateFMul(clamped, mantissa)), e.k);
+  // erfcx·(1 + p), times x where x <= 0, rounded once: with fused multiply-adds, or in double.
+  llvm::Value* product = nullptr;
+  if (isa.hasFma()) {
+    llvm::Value* mantissa = mulAdd(b, e.p, erfcx, erfcx);
+    llvm::Value* lo = mulAdd(b, e.p, erfcx, b.CreateFSub(erfcx, mantissa));
+    llvm::Value* factor = b.CreateSelect(positive, splat(x, 1), clamped);
+    product = mulAdd(b, factor, mantissa, b.CreateFMul(factor, lo));
+  } else {
+    auto* lanes = llvm::cast<llvm::FixedVectorType>(x->getType());
+    auto* doubles = llvm::FixedVectorType::get(b.getDoubleTy(), lanes->getNumElements());
+    auto wide = [&](llvm::Value* v) { return b.CreateFPExt(v, doubles); };
+    llvm::Value* factor = wide(b.CreateSelect(positive, splat(x, 1), clamped));
+    llvm::Value* mantissa = b.CreateFMul(wide(erfcx), b.CreateFAdd(wide(e.p), splat(factor, 1)));
+    product = b.CreateFPTrunc(b.CreateFMul(factor, mantissa), lanes);
+  }
+  llvm::Value* scaled = emitLdexpF(b, isa, product, e.k);
   return b.CreateSelect(positive, mulAdd(b, b.CreateFNeg(clamped), scaled, x), scaled);
 }
 

@@ -190,19 +190,32 @@ llvm::Value* emitLog1pUnitF(Builder& b, const FloatPair& pair) {
   return b.CreateFSub(u, inner);
 }
 
-llvm::Value* emitHalfErfcxF(Builder& b, llvm::Value* v, double zScale) {
+llvm::Value* emitHalfErfcxF(Builder& b, const TargetIsa& isa, llvm::Value* v, double zScale) {
   // t = 1/(1 + 0.7z) carried as t + tLo: near z = 0 the rounding of 1 + 0.7z alone would cost
-  // E two ULP (E moves with t almost one to one there). 1 + az = d + dLo by Fast2Sum.
+  // E two ULP (E moves with t almost one to one there).
   llvm::Value* az = b.CreateFMul(v, splat(v, kErfcxA * zScale));
   llvm::Value* one = splat(v, 1);
-  llvm::Value* d = b.CreateFAdd(az, one);
-  llvm::Value* big = b.CreateSelect(b.CreateFCmpOGT(az, one), az, one);
-  llvm::Value* small = b.CreateSelect(b.CreateFCmpOGT(az, one), one, az);
-  llvm::Value* dLo = b.CreateFAdd(b.CreateFSub(big, d), small);
-  llvm::Value* t = b.CreateFDiv(one, d);
-  llvm::Value* residual = mulAdd(b, b.CreateFNeg(t), d, one); // exact
-  residual = mulAdd(b, b.CreateFNeg(t), dLo, residual);
-  llvm::Value* tLo = b.CreateFMul(t, residual);
+  llvm::Value* t = nullptr;
+  llvm::Value* tLo = nullptr;
+  if (isa.hasFma()) {
+    // 1 + az = d + dLo by Fast2Sum; the remainder 1 - t·d is exact with a fused multiply-add.
+    llvm::Value* d = b.CreateFAdd(az, one);
+    llvm::Value* big = b.CreateSelect(b.CreateFCmpOGT(az, one), az, one);
+    llvm::Value* small = b.CreateSelect(b.CreateFCmpOGT(az, one), one, az);
+    llvm::Value* dLo = b.CreateFAdd(b.CreateFSub(big, d), small);
+    t = b.CreateFDiv(one, d);
+    llvm::Value* residual = mulAdd(b, b.CreateFNeg(t), d, one);
+    residual = mulAdd(b, b.CreateFNeg(t), dLo, residual);
+    tLo = b.CreateFMul(t, residual);
+  } else {
+    // Without fused multiply-add (SSE): t in double, split into two floats.
+    auto* lanes = llvm::cast<llvm::FixedVectorType>(v->getType());
+    auto* doubles = llvm::FixedVectorType::get(b.getDoubleTy(), lanes->getNumElements());
+    llvm::Value* azWide = b.CreateFPExt(az, doubles);
+    llvm::Value* wide = b.CreateFDiv(splat(azWide, 1), b.CreateFAdd(azWide, splat(azWide, 1)));
+    t = b.CreateFPTrunc(wide, lanes);
+    tLo = b.CreateFPTrunc(b.CreateFSub(wide, b.CreateFPExt(t, doubles)), lanes);
+  }
   // t - kErfcxMid is exact (Sterbenz) where it matters, near t = 1.
   llvm::Value* h =
       polynomial(b, b.CreateFAdd(b.CreateFSub(t, splat(v, kErfcxMid)), tLo), kHalfErfcxH);

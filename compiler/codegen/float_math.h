@@ -52,7 +52,8 @@ llvm::Value* emitExpm1NegF(llvm::IRBuilder<>& b, llvm::Value* z);
 /// erfc(z)·exp(z²)/2 for z = zScale·v in [0, 9.5] (larger z gives a finite, slightly wrong
 /// value), from t = 1/(1 + 0.7z) and a degree-11 polynomial in t. Passing v and zScale rather
 /// than z saves z's rounding.
-llvm::Value* emitHalfErfcxF(llvm::IRBuilder<>& b, llvm::Value* v, double zScale);
+llvm::Value* emitHalfErfcxF(llvm::IRBuilder<>& b, const TargetIsa& isa, llvm::Value* v,
+                            double zScale);
 
 /// An unevaluated sum hi + lo of two floats (lo below half an ULP of hi): a value carried with
 /// twice a float's precision to the one division that rounds it.

@@ -63,8 +63,8 @@ void checkWeights(const ir::Graph& graph, const Weights& weights, const std::str
       if (it == weights.end())
         throw UserError(fmt::format("{}: missing tensor '{}' (the {} of {} in model '{}', shape "
                                     "{})",
-                                    source, param.name, param.role, node.info().name,
-                                    graph.name(), runtime::formatShape(sizes(param.shape))));
+                                    source, param.name, param.role, node.info().name, graph.name(),
+                                    runtime::formatShape(sizes(param.shape))));
       if (it->second.shape != sizes(param.shape))
         throw UserError(fmt::format("{}: tensor '{}' has shape {}; model '{}' needs {}", source,
                                     param.name, runtime::formatShape(it->second.shape),
@@ -72,8 +72,8 @@ void checkWeights(const ir::Graph& graph, const Weights& weights, const std::str
     }
   for (const auto& [name, tensor] : weights)
     if (!expected.count(name))
-      throw UserError(fmt::format("{}: tensor '{}' is not a parameter of model '{}'", source,
-                                  name, graph.name()));
+      throw UserError(fmt::format("{}: tensor '{}' is not a parameter of model '{}'", source, name,
+                                  graph.name()));
 }
 
 Weights randomWeights(const ir::Graph& graph, uint64_t seed) {

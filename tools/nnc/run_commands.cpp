@@ -156,7 +156,8 @@ int runBench(const BenchOptions& options) {
   }
   fmt::print("\nISA {}, {} thread(s), median of {} runs after one warm-up; inputs uniform in "
              "[-1, 1] (seed 1234).\n",
-             isa.name, options.model.threads > 0 ? options.model.threads : runtime::defaultThreadCount(),
+             isa.name,
+             options.model.threads > 0 ? options.model.threads : runtime::defaultThreadCount(),
              options.runs);
   return status;
 }
