@@ -58,10 +58,10 @@ ir::TensorType concreteType(const std::vector<int64_t>& shape) {
 /// The result shape of `node` for operands of these concrete shapes, by the op table's own
 /// shape rule; a rule that fails here means the sizes bound at run time do not fit.
 std::vector<int64_t> resultShape(const ir::Graph& graph, const ir::Node& node,
-                                 const std::vector<const Tensor*>& values) {
+                                 const std::vector<View>& values) {
   std::vector<ir::TensorType> operands;
   for (ir::ValueId id : node.operands)
-    operands.push_back(concreteType(values[id]->shape));
+    operands.push_back(concreteType(values[id].shape));
   ir::InferOutcome outcome = node.info().infer(ir::InferContext(node.info(), operands, node.attrs));
   if (auto* error = std::get_if<ir::InferError>(&outcome))
     throw UserError(fmt::format("model '{}': {} for value '{}' cannot run on these input sizes: {}",
@@ -189,59 +189,66 @@ const Tensor& GraphRunner::weight(const ir::Node& node, std::string_view role) c
 }
 
 std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tensor>& inputs) {
-  std::vector<const Tensor*> values = bindInputs(graph_, inputs);
-  std::vector<Tensor> computed(graph_.values().size());
-  // Freed buffers by capacity: a node takes the smallest that fits (the buffer plan).
-  std::multimap<size_t, std::vector<float>> free;
-  memory_ = {};
+  std::vector<const Tensor*> bound = bindInputs(graph_, inputs);
+  std::vector<View> values(graph_.values().size());
+  for (ir::ValueId id : graph_.inputs())
+    values[id] = {bound[id]->shape, const_cast<float*>(bound[id]->data.data()),
+                  bound[id]->elementCount()}; // inputs are only read
+  // The buffer plan: a node takes the smallest free buffer that fits, and a value's buffer
+  // goes back after its last reader. The buffers stay with the runner for the next run.
+  std::vector<Buffer> held(graph_.values().size());
+  memory_.intermediateBytes = 0;
   for (size_t i = 0; i < graph_.nodes().size(); ++i) {
     const ir::Node& node = graph_.node(static_cast<ir::NodeId>(i));
-    Tensor& out = computed[node.result];
-    out.shape = resultShape(graph_, node, values);
-    auto count = static_cast<size_t>(out.elementCount());
-    memory_.intermediateBytes += static_cast<int64_t>(count * sizeof(float));
-    auto reuse = free.lower_bound(count);
-    if (reuse != free.end()) {
-      out.data = std::move(reuse->second);
-      free.erase(reuse);
+    std::vector<int64_t> shape = resultShape(graph_, node, values);
+    int64_t count = product(shape, 0, shape.size());
+    memory_.intermediateBytes += count * static_cast<int64_t>(sizeof(float));
+    auto fit = freeBuffers_.lower_bound(static_cast<size_t>(count));
+    Buffer& buffer = held[node.result];
+    if (fit != freeBuffers_.end()) {
+      buffer = std::move(fit->second);
+      freeBuffers_.erase(fit);
     } else {
-      out.data.reserve(count);
-      memory_.peakBytes += static_cast<int64_t>(out.data.capacity() * sizeof(float));
+      buffer.capacity = static_cast<size_t>(std::max<int64_t>(count, 1));
+      buffer.data = std::make_unique_for_overwrite<float[]>(buffer.capacity);
+      memory_.peakBytes += static_cast<int64_t>(buffer.capacity * sizeof(float));
     }
-    out.data.resize(count);
-    execute(i, values, out);
-    values[node.result] = &out;
+    values[node.result] = {std::move(shape), buffer.data.get(), count};
+    execute(i, values, values[node.result]);
     for (ir::ValueId operand : node.operands)
-      if (lastUse_[operand] == i && graph_.value(operand).producer != ir::kNoNode) {
-        std::vector<float>& data = computed[operand].data;
-        free.emplace(data.capacity(), std::move(data));
-        data = {};
-      }
+      if (lastUse_[operand] == i && held[operand].data)
+        freeBuffers_.emplace(held[operand].capacity, std::move(held[operand]));
   }
   std::map<std::string, Tensor> outputs;
-  for (const ir::Output& output : graph_.outputs())
-    outputs[output.name] = *values[output.value];
+  for (const ir::Output& output : graph_.outputs()) {
+    const View& value = values[output.value];
+    outputs[output.name] =
+        Tensor{value.shape, std::vector<float>(value.data, value.data + value.count)};
+  }
+  for (Buffer& buffer : held)
+    if (buffer.data)
+      freeBuffers_.emplace(buffer.capacity, std::move(buffer));
   return outputs;
 }
 
-void GraphRunner::execute(size_t index, const std::vector<const Tensor*>& values, Tensor& out) {
+void GraphRunner::execute(size_t index, const std::vector<View>& values, const View& out) {
   const ir::Node& node = graph_.node(static_cast<ir::NodeId>(index));
-  const Tensor& x = *values[node.operands.at(0)];
-  float* y = out.data.data();
+  const View& x = values[node.operands.at(0)];
+  float* y = out.data;
   auto optionalBias = [&](std::string_view flag) -> const float* {
     return std::get<bool>(node.attr(flag)) ? weight(node, "bias").data.data() : nullptr;
   };
 
   if (UnaryKernel kernel = kernels_[index]) {
     // Chunks of at least 64 Ki elements, one per thread.
-    auto n = static_cast<int64_t>(x.data.size());
+    auto n = static_cast<int64_t>(static_cast<size_t>(x.count));
     int64_t chunks = std::clamp<int64_t>(n >> 16, 1, pool_.threads());
     int64_t step = (n + chunks - 1) / chunks;
     pool_.parallelFor(chunks, [&](int64_t begin, int64_t end) {
       for (int64_t c = begin; c < end; ++c) {
         int64_t from = c * step, count = std::min(step, n - from);
         if (count > 0)
-          kernel(x.data.data() + from, y + from, count);
+          kernel(x.data + from, y + from, count);
       }
     });
     return;
@@ -250,27 +257,27 @@ void GraphRunner::execute(size_t index, const std::vector<const Tensor*>& values
   switch (node.op) {
   case ir::OpKind::Dropout:
   case ir::OpKind::Flatten:
-    std::memcpy(y, x.data.data(), x.data.size() * sizeof(float));
+    std::memcpy(y, x.data, static_cast<size_t>(x.count) * sizeof(float));
     return;
   case ir::OpKind::Prelu: {
     const Tensor& slope = weight(node, "weight");
     bool perChannel = std::get<bool>(node.attr("per_channel"));
     int64_t outer = perChannel ? x.shape[0] : 1;
     int64_t channels = perChannel ? x.shape[1] : 1;
-    int64_t inner = perChannel ? product(x.shape, 2, x.shape.size()) : x.elementCount();
-    prelu_(x.data.data(), y, slope.data.data(), outer, channels, inner);
+    int64_t inner = perChannel ? product(x.shape, 2, x.shape.size()) : x.count;
+    prelu_(x.data, y, slope.data.data(), outer, channels, inner);
     return;
   }
   case ir::OpKind::Dense: {
     int64_t in = x.shape.back();
     int64_t units = out.shape.back();
-    runtime::dense(x.data.data(), x.elementCount() / std::max<int64_t>(in, 1), in,
+    runtime::dense(x.data, x.count / std::max<int64_t>(in, 1), in,
                    weight(node, "weight").data.data(), optionalBias("bias"), units, y, pool_);
     return;
   }
   case ir::OpKind::Maxout: {
     int64_t in = x.shape.back();
-    runtime::maxout(x.data.data(), x.elementCount() / std::max<int64_t>(in, 1), in,
+    runtime::maxout(x.data, x.count / std::max<int64_t>(in, 1), in,
                     weight(node, "weight").data.data(), weight(node, "bias").data.data(),
                     intAttr(node, "units"), intAttr(node, "pieces"), y, pool_);
     return;
@@ -295,8 +302,7 @@ void GraphRunner::execute(size_t index, const std::vector<const Tensor*>& values
                               padLeft,      dilation[0],
                               dilation[1],  intAttr(node, "groups"),
                               out.shape[2], out.shape[3]};
-    runtime::conv2d(x.data.data(), weight(node, "weight").data.data(), optionalBias("bias"), y, g,
-                    pool_);
+    runtime::conv2d(x.data, weight(node, "weight").data.data(), optionalBias("bias"), y, g, pool_);
     return;
   }
   case ir::OpKind::MaxPool:
@@ -307,16 +313,16 @@ void GraphRunner::execute(size_t index, const std::vector<const Tensor*>& values
                               kernel[0],  kernel[1],  stride[0],    stride[1],
                               pad[0],     pad[1],     out.shape[2], out.shape[3]};
     if (node.op == ir::OpKind::MaxPool)
-      runtime::maxPool2d(x.data.data(), y, g, pool_);
+      runtime::maxPool2d(x.data, y, g, pool_);
     else
-      runtime::avgPool2d(x.data.data(), y, g, pool_);
+      runtime::avgPool2d(x.data, y, g, pool_);
     return;
   }
   case ir::OpKind::GlobalAvgPool:
-    runtime::globalAvgPool(x.data.data(), x.shape[0], x.shape[1], product(x.shape, 2, 4), y);
+    runtime::globalAvgPool(x.data, x.shape[0], x.shape[1], product(x.shape, 2, 4), y);
     return;
   case ir::OpKind::BatchNorm:
-    runtime::batchNorm(x.data.data(), x.shape[0], x.shape[1], product(x.shape, 2, x.shape.size()),
+    runtime::batchNorm(x.data, x.shape[0], x.shape[1], product(x.shape, 2, x.shape.size()),
                        weight(node, "weight").data.data(), weight(node, "bias").data.data(),
                        weight(node, "running_mean").data.data(),
                        weight(node, "running_var").data.data(), std::get<double>(node.attr("eps")),
@@ -324,18 +330,18 @@ void GraphRunner::execute(size_t index, const std::vector<const Tensor*>& values
     return;
   case ir::OpKind::Add:
   case ir::OpKind::Mul: {
-    const Tensor& b = *values[node.operands.at(1)];
+    const View& b = values[node.operands.at(1)];
     runtime::broadcastBinary(node.op == ir::OpKind::Add ? runtime::BinaryOp::Add
                                                         : runtime::BinaryOp::Mul,
-                             x.data.data(), x.shape, b.data.data(), b.shape, y, out.shape);
+                             x.data, x.shape, b.data, b.shape, y, out.shape);
     return;
   }
   case ir::OpKind::Concat: {
     std::vector<const float*> parts;
     std::vector<std::vector<int64_t>> shapes;
     for (ir::ValueId operand : node.operands) {
-      parts.push_back(values[operand]->data.data());
-      shapes.push_back(values[operand]->shape);
+      parts.push_back(values[operand].data);
+      shapes.push_back(values[operand].shape);
     }
     runtime::concat(parts, shapes, axisAttr(node, out.shape.size()), y);
     return;
@@ -343,7 +349,7 @@ void GraphRunner::execute(size_t index, const std::vector<const Tensor*>& values
   case ir::OpKind::Softmax:
   case ir::OpKind::LogSoftmax: {
     auto axis = static_cast<size_t>(axisAttr(node, x.shape.size()));
-    runtime::softmax(x.data.data(), product(x.shape, 0, axis), x.shape[axis],
+    runtime::softmax(x.data, product(x.shape, 0, axis), x.shape[axis],
                      product(x.shape, axis + 1, x.shape.size()), y,
                      node.op == ir::OpKind::LogSoftmax);
     return;

@@ -17,11 +17,18 @@ namespace nnc::jit {
 
 class Jit;
 
-/// What a run cost in memory: the buffer plan's peak beside what keeping every intermediate
-/// tensor would take.
+/// What runs cost in memory: the buffers the plan holds (kept from run to run, grown only when
+/// a larger batch needs more) beside the sum of the last run's intermediate tensors.
 struct MemoryUse {
   int64_t peakBytes = 0;
   int64_t intermediateBytes = 0;
+};
+
+/// A value during a run: its shape and where its elements are (not owned).
+struct View {
+  std::vector<int64_t> shape;
+  float* data = nullptr;
+  int64_t count = 0;
 };
 
 /// One compiled model. Symbolic dimensions are bound from the input shapes at each run.
@@ -45,9 +52,11 @@ public:
   int threads() const { return pool_.threads(); }
 
 private:
-  struct Buffers;
-  void execute(size_t node, const std::vector<const runtime::Tensor*>& values,
-               runtime::Tensor& out);
+  struct Buffer {
+    size_t capacity = 0; ///< floats
+    std::unique_ptr<float[]> data;
+  };
+  void execute(size_t node, const std::vector<View>& values, const View& out);
   const runtime::Tensor& weight(const ir::Node& node, std::string_view role) const;
 
   ir::Graph graph_;
@@ -59,6 +68,7 @@ private:
   std::vector<size_t> lastUse_; ///< per value: the last node that reads it
   double compileMs_ = 0;
   MemoryUse memory_;
+  std::multimap<size_t, Buffer> freeBuffers_; ///< by capacity, between and during runs
 };
 
 } // namespace nnc::jit
