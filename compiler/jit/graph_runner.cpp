@@ -210,7 +210,8 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
       freeBuffers_.erase(fit);
     } else {
       buffer.capacity = static_cast<size_t>(std::max<int64_t>(count, 1));
-      buffer.data = std::make_unique_for_overwrite<float[]>(buffer.capacity);
+      buffer.data.reset(static_cast<float*>(
+          ::operator new[](buffer.capacity * sizeof(float), std::align_val_t(64))));
       memory_.peakBytes += static_cast<int64_t>(buffer.capacity * sizeof(float));
     }
     values[node.result] = {std::move(shape), buffer.data.get(), count};
