@@ -57,6 +57,11 @@ struct Case {
   std::string label;
 };
 
+/// gtest prints a parameter with this (instead of its bytes) in test names and failures.
+void PrintTo(const Case& c, std::ostream* out) {
+  *out << c.isa << " " << c.label;
+}
+
 std::vector<float> specialValues() {
   const float inf = std::numeric_limits<float>::infinity();
   const float big = std::numeric_limits<float>::max();

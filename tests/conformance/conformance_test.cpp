@@ -74,6 +74,10 @@ struct Param {
   std::string isa;
 };
 
+void PrintTo(const Param& p, std::ostream* out) {
+  *out << p.c.name << " on " << p.isa;
+}
+
 class ConformanceTest : public testing::TestWithParam<Param> {};
 
 TEST_P(ConformanceTest, MatchesPyTorch) {
