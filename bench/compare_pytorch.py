@@ -14,7 +14,8 @@ and 2 threads, this script measures:
 
 It prints a markdown table (ratio PyTorch / nnc > 1: nnc is faster), nnc's compile time per
 model, the PyTorch version, its BLAS library and the CPU. The measurements run one after the
-other; keep the machine otherwise idle. Run it from anywhere, with the Python that has PyTorch:
+other; keep the machine otherwise idle. Run it from anywhere, with the Python that has PyTorch
+(Debian: `apt-get install python3-torch`; the test suite does not need it):
 
     /usr/bin/python3 bench/compare_pytorch.py [--steady-malloc]
 
