@@ -348,7 +348,13 @@ void conv2d(const float* x, const float* weight, const float* bias, float* y,
     }
 }
 
-void maxPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool) {
+namespace {
+
+/// y at every output position of every plane = reduce(plane, h0, h1, w0, w1), the window's
+/// rows [h0, h1) and columns [w0, w1) clipped to the input.
+template <class Reduce>
+void poolPlanes(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool,
+                Reduce reduce) {
   int64_t inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
   pool.parallelFor(
       g.batch * g.channels,
@@ -360,11 +366,7 @@ void maxPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& po
             auto [h0, h1] = window(oh, g.strideH, g.padH, g.kernelH, g.inH);
             for (int64_t ow = 0; ow < g.outW; ++ow) {
               auto [w0, w1] = window(ow, g.strideW, g.padW, g.kernelW, g.inW);
-              float m = -std::numeric_limits<float>::infinity();
-              for (int64_t ih = h0; ih < h1; ++ih)
-                for (int64_t iw = w0; iw < w1; ++iw)
-                  m = maxPropagatingNan(m, xPlane[ih * g.inW + iw]);
-              yPlane[oh * g.outW + ow] = m;
+              yPlane[oh * g.outW + ow] = reduce(xPlane, h0, h1, w0, w1);
             }
           }
         }
@@ -372,29 +374,29 @@ void maxPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& po
       grainFor(outPlane * g.kernelH * g.kernelW));
 }
 
+} // namespace
+
+void maxPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool) {
+  poolPlanes(x, y, g, pool,
+             [&](const float* plane, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+               float m = -std::numeric_limits<float>::infinity();
+               for (int64_t ih = h0; ih < h1; ++ih)
+                 for (int64_t iw = w0; iw < w1; ++iw)
+                   m = maxPropagatingNan(m, plane[ih * g.inW + iw]);
+               return m;
+             });
+}
+
 void avgPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool) {
-  int64_t inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
   auto divisor = static_cast<float>(g.kernelH * g.kernelW);
-  pool.parallelFor(
-      g.batch * g.channels,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t plane = begin; plane < end; ++plane) {
-          const float* xPlane = x + plane * inPlane;
-          float* yPlane = y + plane * outPlane;
-          for (int64_t oh = 0; oh < g.outH; ++oh) {
-            auto [h0, h1] = window(oh, g.strideH, g.padH, g.kernelH, g.inH);
-            for (int64_t ow = 0; ow < g.outW; ++ow) {
-              auto [w0, w1] = window(ow, g.strideW, g.padW, g.kernelW, g.inW);
-              float sum = 0.0f;
-              for (int64_t ih = h0; ih < h1; ++ih)
-                for (int64_t iw = w0; iw < w1; ++iw)
-                  sum += xPlane[ih * g.inW + iw];
-              yPlane[oh * g.outW + ow] = sum / divisor;
-            }
-          }
-        }
-      },
-      grainFor(outPlane * g.kernelH * g.kernelW));
+  poolPlanes(x, y, g, pool,
+             [&](const float* plane, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+               float sum = 0.0f;
+               for (int64_t ih = h0; ih < h1; ++ih)
+                 for (int64_t iw = w0; iw < w1; ++iw)
+                   sum += plane[ih * g.inW + iw];
+               return sum / divisor;
+             });
 }
 
 void globalAvgPool(const float* x, int64_t batch, int64_t channels, int64_t spatial, float* y) {

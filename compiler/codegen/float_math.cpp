@@ -6,6 +6,7 @@
 #include <llvm/IR/IntrinsicsX86.h>
 
 #include <cmath>
+#include <utility>
 
 namespace nnc::codegen {
 
@@ -52,6 +53,15 @@ ExpSplit finishSplit(Builder& b, llvm::Value* k, llvm::Value* r) {
   return {k, mulAdd(b, b.CreateFMul(r, r), polynomial(b, r, kExpm1Q), r)};
 }
 
+/// k = round(z·log2e) by the 1.5·2^23 trick (the sum's low mantissa bits hold the integer),
+/// and z - k·ln2hi, which is exact.
+std::pair<llvm::Value*, llvm::Value*> reduceHead(Builder& b, llvm::Value* z) {
+  const double magic = 12582912.0;
+  llvm::Value* t = mulAdd(b, z, splat(z, kLog2e), splat(z, magic));
+  llvm::Value* k = b.CreateFSub(t, splat(z, magic));
+  return {k, mulAdd(b, k, splat(z, -kLn2Hi), z)};
+}
+
 /// expm1(r) = r·g(r), with g's constant 1 as the last Horner step: one operation fewer than
 /// r + r²·q(r), and as good where 1 + p is what counts.
 llvm::Value* fastExpm1(Builder& b, llvm::Value* r) {
@@ -85,24 +95,16 @@ llvm::Value* scalef(Builder& b, llvm::Value* v, llvm::Value* k) {
 } // namespace
 
 ExpSplit emitExpSplitF(Builder& b, llvm::Value* z) {
-  // round(z·log2e) by the 1.5·2^23 trick: the sum's low mantissa bits hold the integer.
-  const double magic = 12582912.0;
-  llvm::Value* t = mulAdd(b, z, splat(z, kLog2e), splat(z, magic));
-  llvm::Value* k = b.CreateFSub(t, splat(z, magic));
-  llvm::Value* r = mulAdd(b, k, splat(z, -kLn2Hi), z);
-  r = mulAdd(b, k, splat(z, -kLn2Lo), r);
-  return finishSplit(b, k, r);
+  auto [k, head] = reduceHead(b, z);
+  return finishSplit(b, k, mulAdd(b, k, splat(z, -kLn2Lo), head));
 }
 
 ExpSplit emitExpSplitFastF(Builder& b, llvm::Value* z, llvm::Value* zLo) {
-  const double magic = 12582912.0;
-  llvm::Value* t = mulAdd(b, z, splat(z, kLog2e), splat(z, magic));
-  llvm::Value* k = b.CreateFSub(t, splat(z, magic));
-  llvm::Value* r = mulAdd(b, k, splat(z, -kLn2Hi), z);
+  auto [k, head] = reduceHead(b, z);
   if (!zLo)
-    return {k, fastExpm1(b, mulAdd(b, k, splat(z, -kLn2Lo), r))};
+    return {k, fastExpm1(b, mulAdd(b, k, splat(z, -kLn2Lo), head))};
   // r = (z - k·ln2hi) - (k·ln2lo - zLo): the low part costs no extra rounding.
-  return {k, fastExpm1(b, b.CreateFSub(r, mulAdd(b, k, splat(z, kLn2Lo), b.CreateFNeg(zLo))))};
+  return {k, fastExpm1(b, b.CreateFSub(head, mulAdd(b, k, splat(z, kLn2Lo), b.CreateFNeg(zLo))))};
 }
 
 ExpSplit emitExpSplitFromDouble(Builder& b, llvm::Value* z) {
@@ -142,11 +144,8 @@ llvm::Value* emitPow2F(Builder& b, const TargetIsa& isa, llvm::Value* k) {
 llvm::Value* emitExpF(Builder& b, const TargetIsa& isa, llvm::Value* z) {
   // -104 keeps k >= -150 and exp(-inf) = 0; 89 keeps k <= 128 and overflows to +inf.
   z = clampKeepNan(b, z, -104, 89);
-  const double magic = 12582912.0;
-  llvm::Value* t = mulAdd(b, z, splat(z, kLog2e), splat(z, magic));
-  llvm::Value* k = b.CreateFSub(t, splat(z, magic));
-  llvm::Value* r = mulAdd(b, k, splat(z, -kLn2Hi), z);
-  r = mulAdd(b, k, splat(z, -kLn2Lo), r);
+  auto [k, head] = reduceHead(b, z);
+  llvm::Value* r = mulAdd(b, k, splat(z, -kLn2Lo), head);
   llvm::Value* m = mulAdd(b, r, polynomial(b, r, kExpG), splat(z, 1));
   if (hasScalef(isa, z))
     return scalef(b, m, k);
