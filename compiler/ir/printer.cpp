@@ -30,6 +30,32 @@ std::string printNode(const Graph& graph, const Node& node) {
   return line;
 }
 
+std::string printFolded(const FoldedWeight& weight) {
+  std::string head = fmt::format("folded {} : {} = ", weight.name, formatShape(weight.shape));
+  switch (weight.rule) {
+  case FoldedWeight::Rule::ScaledWeight:
+    return head + fmt::format("{} * scale of batchnorm {} (eps = {})", weight.source,
+                              weight.batchNorm, weight.eps);
+  case FoldedWeight::Rule::ShiftedBias:
+    return head + fmt::format("shift of batchnorm {} applied to {} (eps = {})", weight.batchNorm,
+                              weight.source.empty() ? "a zero bias" : weight.source, weight.eps);
+  }
+  return head + "?";
+}
+
+std::string printKernel(const Graph& graph, size_t index, const FusedKernel& kernel) {
+  std::vector<std::string_view> ops;
+  for (NodeId id : kernel.nodes)
+    ops.push_back(graph.node(id).info().name);
+  std::string line = fmt::format("kernel k{}: {}", index, fmt::join(ops, " + "));
+  if (kernel.nodes.empty())
+    return line;
+  line += " -> %" + graph.value(graph.node(kernel.root()).result).name;
+  if (kernel.epilogue)
+    line += " (epilogue of %" + graph.value(graph.node(kernel.nodes.front()).result).name + ")";
+  return line;
+}
+
 } // namespace
 
 std::string print(const Graph& graph) {
@@ -38,6 +64,11 @@ std::string print(const Graph& graph) {
     out += fmt::format("  input %{} : {}\n", graph.value(id).name, graph.value(id).type.str());
   for (const Node& node : graph.nodes())
     out += "  " + printNode(graph, node) + "\n";
+  for (const FoldedWeight& weight : graph.foldedWeights())
+    out += "  " + printFolded(weight) + "\n";
+  const std::vector<FusedKernel>& kernels = graph.fusedKernels();
+  for (size_t i = 0; i < kernels.size(); ++i)
+    out += "  " + printKernel(graph, i, kernels[i]) + "\n";
   for (const Output& output : graph.outputs()) {
     const std::string& valueName = graph.value(output.value).name;
     if (valueName == output.name)
