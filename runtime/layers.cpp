@@ -43,7 +43,24 @@ struct Gemm {
   int64_t rowStride;
   int64_t colStride;
   int64_t m, n, k;
+  Epilogue epilogue = {};
+  float* output = nullptr; ///< the whole output the epilogue's offsets index (c lies inside it)
 };
+
+/// Applies the epilogue to the finished outputs of rows [i0, i1) by units [j0, j1): runs along
+/// the units when they are contiguous (dense), else along the rows (conv2d's positions).
+void finishBlock(const Gemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  if (!g.epilogue)
+    return;
+  int64_t start = g.c - g.output;
+  if (g.colStride == 1) {
+    for (int64_t i = i0; i < i1; ++i)
+      g.epilogue.apply(g.epilogue.context, g.output, start + i * g.rowStride + j0, j1 - j0);
+  } else {
+    for (int64_t j = j0; j < j1; ++j)
+      g.epilogue.apply(g.epilogue.context, g.output, start + j * g.colStride + i0, i1 - i0);
+  }
+}
 
 /// The MR x NR outputs at (i, j) over k in [k0, k0 + kc): the first depth block stores
 /// bias + sum, later ones add to it. Each dot product keeps kLanes partial sums that the
@@ -108,6 +125,7 @@ void gemm(const Gemm& g, ThreadPool& pool) {
     for (int64_t i = 0; i < g.m; ++i)
       for (int64_t j = 0; j < g.n; ++j)
         g.c[i * g.rowStride + j * g.colStride] = g.bias ? g.bias[j] : 0.0f;
+    finishBlock(g, 0, g.m, 0, g.n);
     return;
   }
   int64_t rowBlocks = ceilDiv(g.m, kBlockRows);
@@ -119,7 +137,9 @@ void gemm(const Gemm& g, ThreadPool& pool) {
         for (int64_t block = begin; block < end; ++block) {
           int64_t i0 = block / unitBlocks * kBlockRows;
           int64_t j0 = block % unitBlocks * kBlockUnits;
-          gemmBlock(g, i0, std::min(i0 + kBlockRows, g.m), j0, std::min(j0 + kBlockUnits, g.n));
+          int64_t i1 = std::min(i0 + kBlockRows, g.m), j1 = std::min(j0 + kBlockUnits, g.n);
+          gemmBlock(g, i0, i1, j0, j1);
+          finishBlock(g, i0, i1, j0, j1);
         }
       },
       grainFor(blockWork));
@@ -139,7 +159,7 @@ std::pair<int64_t, int64_t> validRange(int64_t size, int64_t stride, int64_t off
 /// strided input rows scaled by one tap, accumulated row by row so that the inner loop runs
 /// along the output row.
 void convSingleInputChannel(const float* x, const float* weight, const float* bias, float* y,
-                            const Conv2dGeometry& g, ThreadPool& pool) {
+                            const Conv2dGeometry& g, ThreadPool& pool, Epilogue epilogue) {
   int64_t outPerGroup = g.outChannels / g.groups;
   int64_t planeSize = g.outH * g.outW;
   int64_t taps = g.kernelH * g.kernelW;
@@ -175,6 +195,8 @@ void convSingleInputChannel(const float* x, const float* weight, const float* bi
               }
             }
           }
+          if (epilogue)
+            epilogue.apply(epilogue.context, y, plane * planeSize, planeSize);
         }
       },
       grainFor(planeSize * taps));
@@ -310,18 +332,18 @@ void broadcastWith(Op op, const float* a, const std::vector<int64_t>& aShape, co
 } // namespace
 
 void dense(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
-           int64_t units, float* y, ThreadPool& pool) {
-  gemm(Gemm{x, in, weight, in, bias, y, units, 1, rows, units, in}, pool);
+           int64_t units, float* y, ThreadPool& pool, Epilogue epilogue) {
+  gemm(Gemm{x, in, weight, in, bias, y, units, 1, rows, units, in, epilogue, y}, pool);
 }
 
 void conv2d(const float* x, const float* weight, const float* bias, float* y,
-            const Conv2dGeometry& g, ThreadPool& pool) {
+            const Conv2dGeometry& g, ThreadPool& pool, Epilogue epilogue) {
   if (g.batch <= 0 || g.outChannels <= 0 || g.outH <= 0 || g.outW <= 0)
     return;
   int64_t inPerGroup = g.inChannels / g.groups;
   int64_t outPerGroup = g.outChannels / g.groups;
   if (inPerGroup == 1) {
-    convSingleInputChannel(x, weight, bias, y, g, pool);
+    convSingleInputChannel(x, weight, bias, y, g, pool, epilogue);
     return;
   }
   // Per image and group: col [outH * outW, depth] times the group's weights [outPerGroup,
@@ -343,7 +365,9 @@ void conv2d(const float* x, const float* weight, const float* bias, float* y,
                    positions,
                    positions,
                    outPerGroup,
-                   depth};
+                   depth,
+                   epilogue,
+                   y};
       gemm(product, pool);
     }
 }
@@ -426,18 +450,25 @@ void batchNorm(const float* x, int64_t batch, int64_t channels, int64_t inner, c
 }
 
 void maxout(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
-            int64_t units, int64_t pieces, float* y, ThreadPool& pool) {
+            int64_t units, int64_t pieces, float* y, ThreadPool& pool, Epilogue epilogue) {
+  // kBlockRows rows at a time, so that z stays in cache between the GEMM and the max.
   int64_t outputs = units * pieces;
-  std::vector<float> z(static_cast<size_t>(rows * outputs));
-  dense(x, rows, in, weight, bias, outputs, z.data(), pool);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < units; ++j) {
-      const float* candidates = z.data() + r * outputs + j * pieces;
-      float m = candidates[0];
-      for (int64_t k = 1; k < pieces; ++k)
-        m = maxPropagatingNan(m, candidates[k]);
-      y[r * units + j] = m;
+  std::vector<float> z(static_cast<size_t>(std::min(rows, kBlockRows) * outputs));
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+    int64_t block = std::min(kBlockRows, rows - r0);
+    dense(x + r0 * in, block, in, weight, bias, outputs, z.data(), pool);
+    for (int64_t r = 0; r < block; ++r) {
+      for (int64_t j = 0; j < units; ++j) {
+        const float* candidates = z.data() + r * outputs + j * pieces;
+        float m = candidates[0];
+        for (int64_t k = 1; k < pieces; ++k)
+          m = maxPropagatingNan(m, candidates[k]);
+        y[(r0 + r) * units + j] = m;
+      }
+      if (epilogue)
+        epilogue.apply(epilogue.context, y, (r0 + r) * units, units);
     }
+  }
 }
 
 void broadcastBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape,

@@ -11,11 +11,22 @@ namespace nnc::runtime {
 // Every buffer is f32 in row-major order, owned by the caller; inputs and outputs do not alias
 // unless a function says they may. Sizes are element counts.
 
+/// Work applied to a layer's output as soon as a block of it is final, while the block is still
+/// in cache: apply(context, y, offset, count) rewrites y[offset, offset + count), a run inside one
+/// row of a dense or maxout output, or inside one channel plane of a conv2d output. Offsets
+/// index the whole output y. Called from the pool's threads, on disjoint runs, once per element.
+struct Epilogue {
+  void (*apply)(const void* context, float* y, int64_t offset, int64_t count) = nullptr;
+  const void* context = nullptr;
+
+  explicit operator bool() const { return apply != nullptr; }
+};
+
 /// y = x·Wᵀ + b. x is [rows, in], weight [units, in], bias [units] or nullptr, y [rows, units].
 /// Each output is a float dot product accumulated in 4 interleaved partial sums over blocks of
 /// 256 inputs, plus the bias. Parallel over blocks of rows and units.
 void dense(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
-           int64_t units, float* y, ThreadPool& pool);
+           int64_t units, float* y, ThreadPool& pool, Epilogue epilogue = {});
 
 /// The sizes of a 2-D convolution. padBottom and padRight are implied by outH and outW: input
 /// positions outside [0, inH) x [0, inW) count as zero.
@@ -33,7 +44,7 @@ struct Conv2dGeometry {
 /// otherwise every (image, group) is an im2col into a scratch buffer the function allocates,
 /// then the GEMM of dense. Parallel over planes, or inside the im2col and GEMM.
 void conv2d(const float* x, const float* weight, const float* bias, float* y,
-            const Conv2dGeometry& g, ThreadPool& pool);
+            const Conv2dGeometry& g, ThreadPool& pool, Epilogue epilogue = {});
 
 /// The sizes of a 2-D pooling (ceil_mode=false: every window starts inside the padded input).
 struct Pool2dGeometry {
@@ -62,9 +73,10 @@ void batchNorm(const float* x, int64_t batch, int64_t channels, int64_t inner, c
 
 /// Maxout: z = x·Wᵀ + b with weight [units * pieces, in] and bias [units * pieces] (or nullptr)
 /// as in dense, then y[r, j] = max over k < pieces of z[r, j * pieces + k]; a NaN among them gives
-/// NaN. x is [rows, in], y [rows, units]; z is a scratch buffer the function allocates.
+/// NaN. x is [rows, in], y [rows, units]. z is computed for 64 rows at a time into a scratch
+/// buffer the function allocates, and reduced while it is in cache.
 void maxout(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
-            int64_t units, int64_t pieces, float* y, ThreadPool& pool);
+            int64_t units, int64_t pieces, float* y, ThreadPool& pool, Epilogue epilogue = {});
 
 enum class BinaryOp { Add, Mul };
 

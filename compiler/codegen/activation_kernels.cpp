@@ -349,6 +349,18 @@ bool hasActivationKernel(ir::OpKind op) {
   return kernels()[static_cast<size_t>(op)].emit != nullptr;
 }
 
+llvm::Value* emitActivation(Builder& builder, const TargetIsa& isa, ir::OpKind op,
+                            const std::vector<ir::AttrValue>& attrs, llvm::Value* x) {
+  const Kernel& kernel = kernels()[static_cast<size_t>(op)];
+  if (!kernel.emit)
+    throw InternalError("no kernel for " + std::string(ir::opInfo(op).name));
+  return kernel.emit(builder, x, Attrs(ir::opInfo(op), attrs, isa));
+}
+
+bool isMemoryBoundActivation(ir::OpKind op) {
+  return kernels()[static_cast<size_t>(op)].memoryBound;
+}
+
 llvm::Function* emitActivationKernel(llvm::Module& module, llvm::StringRef name,
                                      const TargetIsa& isa, ir::OpKind op,
                                      const std::vector<ir::AttrValue>& attrs) {

@@ -4,6 +4,7 @@
 #include "compiler/codegen/target.h"
 #include "compiler/ir/op_table.h"
 
+#include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
 #include <vector>
@@ -18,5 +19,13 @@ bool hasActivationKernel(ir::OpKind op);
 llvm::Function* emitActivationKernel(llvm::Module& module, llvm::StringRef name,
                                      const TargetIsa& isa, ir::OpKind op,
                                      const std::vector<ir::AttrValue>& attrs);
+
+/// Emits activation `op` (hasActivationKernel) with its resolved attributes on one vector `x`.
+llvm::Value* emitActivation(llvm::IRBuilder<>& builder, const TargetIsa& isa, ir::OpKind op,
+                            const std::vector<ir::AttrValue>& attrs, llvm::Value* x);
+
+/// Whether the activation takes a few instructions per vector, so that a loop of it is bound by
+/// memory rather than by arithmetic.
+bool isMemoryBoundActivation(ir::OpKind op);
 
 } // namespace nnc::codegen

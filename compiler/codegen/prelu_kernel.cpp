@@ -9,12 +9,6 @@ namespace {
 
 using Builder = llvm::IRBuilder<>;
 
-/// x >= 0 ? x : slope·x; NaN fails the comparison and stays NaN through the product, and -0
-/// passes as -0.
-llvm::Value* prelu(Builder& b, llvm::Value* x, llvm::Value* slope) {
-  return b.CreateSelect(b.CreateFCmpOGE(x, splat(x, 0)), x, b.CreateFMul(x, slope));
-}
-
 /// for (i = 0; i < count; ++i) body(i), in the function being built.
 void emitCountedLoop(Builder& b, llvm::Value* count, const char* name,
                      const std::function<void(llvm::Value*)>& body) {
@@ -38,18 +32,23 @@ void emitCountedLoop(Builder& b, llvm::Value* count, const char* name,
 
 } // namespace
 
+llvm::Value* emitPrelu(Builder& b, llvm::Value* x, llvm::Value* slope) {
+  // NaN fails the comparison and stays NaN through the product, and -0 passes as -0.
+  return b.CreateSelect(b.CreateFCmpOGE(x, splat(x, 0)), x, b.CreateFMul(x, slope));
+}
+
 llvm::Function* emitPreluKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa) {
   // A run of elements with one slope, and a row of elements with a slope each.
   llvm::Function* run = emitElementwiseLoop(
       module, (name + ".run").str(), isa, {1, 1},
       [](Builder& b, llvm::ArrayRef<llvm::Value*> in, llvm::ArrayRef<llvm::Value*> scalars) {
-        return prelu(b, in[0], scalars[0]);
+        return emitPrelu(b, in[0], scalars[0]);
       },
       true, llvm::Function::InternalLinkage);
   llvm::Function* row = emitElementwiseLoop(
       module, (name + ".row").str(), isa, {2, 0},
       [](Builder& b, llvm::ArrayRef<llvm::Value*> in, llvm::ArrayRef<llvm::Value*>) {
-        return prelu(b, in[0], in[1]);
+        return emitPrelu(b, in[0], in[1]);
       },
       true, llvm::Function::InternalLinkage);
 

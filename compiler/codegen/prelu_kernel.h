@@ -3,6 +3,7 @@
 
 #include "compiler/codegen/target.h"
 
+#include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
 namespace nnc::codegen {
@@ -13,6 +14,9 @@ namespace nnc::codegen {
 /// Every run of `inner` elements goes through the vectorized elementwise loop with the slope as
 /// a scalar argument; inner = 1 (channels last, as after a dense layer) loads the slopes as a
 /// second input stream instead. The result is exact: w·x is rounded once.
+/// x >= 0 ? x : slope·x on one vector, the slope rounded once.
+llvm::Value* emitPrelu(llvm::IRBuilder<>& builder, llvm::Value* x, llvm::Value* slope);
+
 llvm::Function* emitPreluKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa);
 
 } // namespace nnc::codegen

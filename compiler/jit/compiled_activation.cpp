@@ -37,15 +37,14 @@ CompiledActivation::CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind
 
 CompiledActivation::~CompiledActivation() = default;
 
-std::variant<std::vector<UnaryKernel>, std::string>
-compileActivations(Jit& jit, const std::vector<KernelRequest>& requests) {
+std::variant<std::vector<void*>, std::string>
+compileModule(Jit& jit, const std::string& moduleName,
+              const std::function<void(llvm::Module&)>& emit,
+              const std::vector<std::string>& symbols) {
   auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>("activations", *context);
+  auto module = std::make_unique<llvm::Module>(moduleName, *context);
   jit.prepare(*module);
-  for (const KernelRequest& request : requests)
-    codegen::emitActivationKernel(*module, request.name, jit.isa(), request.op, request.attrs);
-  // For developers: NNC_DUMP_IR=FILE writes the module, before optimization, for llc and
-  // llvm-mca to look at.
+  emit(*module);
   if (const char* path = std::getenv("NNC_DUMP_IR")) {
     std::error_code error;
     llvm::raw_fd_ostream out(path, error);
@@ -54,27 +53,43 @@ compileActivations(Jit& jit, const std::vector<KernelRequest>& requests) {
   }
   if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
     return llvm::toString(std::move(e));
-  std::vector<UnaryKernel> kernels;
-  for (const KernelRequest& request : requests) {
-    auto address = jit.lookup(request.name);
+  std::vector<void*> addresses;
+  for (const std::string& symbol : symbols) {
+    auto address = jit.lookup(symbol);
     if (!address)
       return llvm::toString(address.takeError());
-    kernels.push_back(reinterpret_cast<UnaryKernel>(*address));
+    addresses.push_back(*address);
   }
+  return addresses;
+}
+
+std::variant<std::vector<UnaryKernel>, std::string>
+compileActivations(Jit& jit, const std::vector<KernelRequest>& requests) {
+  std::vector<std::string> names;
+  for (const KernelRequest& request : requests)
+    names.push_back(request.name);
+  auto compiled = compileModule(
+      jit, "activations",
+      [&](llvm::Module& module) {
+        for (const KernelRequest& request : requests)
+          codegen::emitActivationKernel(module, request.name, jit.isa(), request.op, request.attrs);
+      },
+      names);
+  if (auto* problem = std::get_if<std::string>(&compiled))
+    return *problem;
+  std::vector<UnaryKernel> kernels;
+  for (void* address : std::get<std::vector<void*>>(compiled))
+    kernels.push_back(reinterpret_cast<UnaryKernel>(address));
   return kernels;
 }
 
 std::variant<PreluKernel, std::string> compilePrelu(Jit& jit, const std::string& name) {
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>("prelu", *context);
-  jit.prepare(*module);
-  codegen::emitPreluKernel(*module, name, jit.isa());
-  if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
-    return llvm::toString(std::move(e));
-  auto address = jit.lookup(name);
-  if (!address)
-    return llvm::toString(address.takeError());
-  return reinterpret_cast<PreluKernel>(*address);
+  auto compiled = compileModule(
+      jit, "prelu",
+      [&](llvm::Module& module) { codegen::emitPreluKernel(module, name, jit.isa()); }, {name});
+  if (auto* problem = std::get_if<std::string>(&compiled))
+    return *problem;
+  return reinterpret_cast<PreluKernel>(std::get<std::vector<void*>>(compiled).front());
 }
 
 std::vector<ir::AttrValue>

@@ -5,14 +5,27 @@
 #include "compiler/ir/op_table.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
+namespace llvm {
+class Module;
+}
+
 namespace nnc::jit {
 
 class Jit;
+
+/// Emits functions into one module with `emit`, compiles it with `jit` and returns the addresses
+/// of `symbols`, in order; on failure, the error text. NNC_DUMP_IR=FILE writes the module before
+/// optimization (for llc and llvm-mca).
+std::variant<std::vector<void*>, std::string>
+compileModule(Jit& jit, const std::string& moduleName,
+              const std::function<void(llvm::Module&)>& emit,
+              const std::vector<std::string>& symbols);
 
 /// `void kernel(const float* x, float* y, int64_t n)`: y[i] = f(x[i]) for i < n.
 using UnaryKernel = void (*)(const float*, float*, int64_t);

@@ -1,10 +1,13 @@
 #include "compiler/jit/graph_runner.h"
 
 #include "compiler/codegen/activation_kernels.h"
+#include "compiler/codegen/fused_kernel.h"
+#include "compiler/codegen/prelu_kernel.h"
 #include "compiler/ir/internal_error.h"
 #include "compiler/ir/shape_rules.h"
 #include "compiler/jit/compiled_activation.h"
 #include "compiler/jit/jit.h"
+#include "compiler/passes/fusion.h"
 #include "runtime/layers.h"
 
 #include <fmt/format.h>
@@ -23,8 +26,42 @@ namespace {
 
 constexpr size_t kNever = std::numeric_limits<size_t>::max();
 
-std::string kernelName(size_t node) {
+std::string activationName(size_t node) {
   return fmt::format("node{}", node);
+}
+
+std::string fusedName(size_t kernel) {
+  return fmt::format("fused{}", kernel);
+}
+
+/// Runs an elementwise step through the pool: chunks of at least 64 Ki elements, one per thread.
+template <class Body> void parallelElements(runtime::ThreadPool& pool, int64_t n, Body body) {
+  int64_t chunks = std::clamp<int64_t>(n >> 16, 1, pool.threads());
+  int64_t step = (n + chunks - 1) / chunks;
+  pool.parallelFor(chunks, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      int64_t from = c * step, count = std::min(step, n - from);
+      if (count > 0)
+        body(from, count);
+    }
+  });
+}
+
+ir::Shape knownShape(const std::vector<int64_t>& sizes) {
+  ir::Shape shape;
+  for (int64_t size : sizes)
+    shape.push_back(ir::Dim::known(size));
+  return shape;
+}
+
+/// The shape of a per-channel tensor (axis 1 of a result of `rank`), aligned on the right:
+/// [C, 1, ..., 1]; a single value is [1].
+std::vector<int64_t> channelShape(int64_t channels, int rank) {
+  if (channels == 1 || rank < 2)
+    return {channels};
+  std::vector<int64_t> shape(static_cast<size_t>(rank - 1), 1);
+  shape[0] = channels;
+  return shape;
 }
 
 int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
@@ -126,60 +163,196 @@ std::vector<const Tensor*> bindInputs(const ir::Graph& graph,
 } // namespace
 
 GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
-                         int threads)
+                         int threads, const passes::Pipeline& pipeline)
     : graph_(graph), weights_(std::move(weights)),
       pool_(threads > 0 ? threads : runtime::defaultThreadCount()) {
   auto start = std::chrono::steady_clock::now();
+  passes::PassContext context;
+  context.weight = [this](const std::string& name) -> const std::vector<float>* {
+    auto it = weights_.find(name);
+    return it == weights_.end() ? nullptr : &it->second.data;
+  };
+  pipeline.run(graph_, context);
+  materializeFoldedWeights(graph_, weights_);
+
   auto created = Jit::create(isa);
   if (!created)
     throw UserError(llvm::toString(created.takeError()));
   jit_ = std::move(*created);
+  planSteps();
+  compileKernels(isa);
+  compileMs_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
 
-  // One kernel per distinct activation (op and attributes), all in one module.
+GraphRunner::~GraphRunner() = default;
+
+void GraphRunner::planSteps() {
+  const std::vector<ir::FusedKernel>& fused = graph_.fusedKernels();
+  std::vector<int> kernelOf(graph_.nodes().size(), -1);
+  for (size_t k = 0; k < fused.size(); ++k)
+    for (ir::NodeId id : fused[k].nodes)
+      kernelOf[id] = static_cast<int>(k);
+  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
+    const ir::Node& node = graph_.node(id);
+    int k = kernelOf[id];
+    if (k < 0) {
+      const ir::OpInfo& info = node.info();
+      steps_.push_back(Step{id, -1, node.result, node.operands,
+                            info.has(ir::kElementwise) && !info.has(ir::kIdentityAtInference)});
+      continue;
+    }
+    const ir::FusedKernel& kernel = fused[static_cast<size_t>(k)];
+    // A loop runs where its root is; an epilogue where its layer is, which is the last
+    // producer of the loop's operands.
+    if (id != (kernel.epilogue ? kernel.nodes.front() : kernel.root()))
+      continue;
+    Step step{id, k, graph_.node(kernel.root()).result, {}, !kernel.epilogue};
+    std::vector<ir::ValueId> leaves = passes::kernelLeaves(graph_, kernel);
+    if (kernel.epilogue) {
+      step.reads = node.operands;
+      leaves.erase(leaves.begin()); // the layer's result, written in place
+    }
+    step.reads.insert(step.reads.end(), leaves.begin(), leaves.end());
+    steps_.push_back(std::move(step));
+  }
+  // The last step that reads each value; outputs live to the end.
+  lastRead_.assign(graph_.values().size(), 0);
+  for (size_t s = 0; s < steps_.size(); ++s)
+    for (ir::ValueId value : steps_[s].reads)
+      lastRead_[value] = s;
+  for (const ir::Output& output : graph_.outputs())
+    lastRead_[output.value] = kNever;
+}
+
+void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
+  // Activations outside fused kernels: one per distinct op and attributes.
   std::vector<KernelRequest> requests;
-  std::vector<size_t> kernelOf(graph_.nodes().size(), SIZE_MAX);
+  std::vector<size_t> requestOf(graph_.nodes().size(), SIZE_MAX);
   bool anyPrelu = false;
-  for (size_t i = 0; i < graph_.nodes().size(); ++i) {
-    const ir::Node& node = graph_.node(static_cast<ir::NodeId>(i));
+  for (const Step& step : steps_) {
+    if (step.kernel >= 0)
+      continue;
+    const ir::Node& node = graph_.node(step.node);
     anyPrelu |= node.op == ir::OpKind::Prelu;
     if (node.op == ir::OpKind::Prelu || !codegen::hasActivationKernel(node.op))
       continue;
     auto same = std::find_if(requests.begin(), requests.end(), [&](const KernelRequest& r) {
       return r.op == node.op && r.attrs == node.attrs;
     });
-    kernelOf[i] = static_cast<size_t>(same - requests.begin());
+    requestOf[step.node] = static_cast<size_t>(same - requests.begin());
     if (same == requests.end())
-      requests.push_back({kernelName(i), node.op, node.attrs});
-  }
-  kernels_.assign(graph_.nodes().size(), nullptr);
-  if (!requests.empty()) {
-    auto compiled = compileActivations(*jit_, requests);
-    if (auto* problem = std::get_if<std::string>(&compiled))
-      throw UserError(*problem);
-    auto& kernels = std::get<std::vector<UnaryKernel>>(compiled);
-    for (size_t i = 0; i < kernelOf.size(); ++i)
-      if (kernelOf[i] != SIZE_MAX)
-        kernels_[i] = kernels[kernelOf[i]];
-  }
-  if (anyPrelu) {
-    auto compiled = compilePrelu(*jit_, "prelu");
-    if (auto* problem = std::get_if<std::string>(&compiled))
-      throw UserError(*problem);
-    prelu_ = std::get<PreluKernel>(compiled);
+      requests.push_back({activationName(step.node), node.op, node.attrs});
   }
 
-  // The last reader of every value; outputs live to the end.
-  lastUse_.assign(graph_.values().size(), 0);
-  for (size_t i = 0; i < graph_.nodes().size(); ++i)
-    for (ir::ValueId operand : graph_.node(static_cast<ir::NodeId>(i)).operands)
-      lastUse_[operand] = i;
-  for (const ir::Output& output : graph_.outputs())
-    lastUse_[output.value] = kNever;
-  compileMs_ =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  // Fused kernels: the expression, the leaves, the run split.
+  std::vector<codegen::FusedExpression> expressions;
+  for (const ir::FusedKernel& fused : graph_.fusedKernels()) {
+    Kernel kernel;
+    codegen::FusedExpression expression;
+    const ir::Shape& result = graph_.value(graph_.node(fused.root()).result).type.shape;
+    int rank = static_cast<int>(result.size());
+    std::vector<ir::Shape> leafShapes;
+    auto leafOf = [&](ir::ValueId value) {
+      for (size_t k = 0; k < kernel.leaves.size(); ++k)
+        if (kernel.leaves[k].value == value)
+          return codegen::FusedExpression::leaf(k);
+      throw InternalError("a fused kernel's operand is neither a leaf nor a member");
+    };
+    auto addConstant = [&](std::vector<float> data) {
+      std::vector<int64_t> shape = channelShape(static_cast<int64_t>(data.size()), rank);
+      leafShapes.push_back(knownShape(shape));
+      kernel.leaves.push_back(Leaf{UINT32_MAX, std::move(data), std::move(shape)});
+      return codegen::FusedExpression::leaf(kernel.leaves.size() - 1);
+    };
+    for (ir::ValueId value : passes::kernelLeaves(graph_, fused)) {
+      kernel.leaves.push_back(Leaf{value, {}, {}});
+      leafShapes.push_back(graph_.value(value).type.shape);
+    }
+    std::vector<int> stepOf(graph_.values().size(), -1);
+    for (size_t i = fused.epilogue ? 1 : 0; i < fused.nodes.size(); ++i) {
+      const ir::Node& node = graph_.node(fused.nodes[i]);
+      codegen::FusedStep step{node.op, node.attrs, {}};
+      for (ir::ValueId operand : node.operands)
+        step.operands.push_back(stepOf[operand] >= 0 ? stepOf[operand] : leafOf(operand));
+      if (node.op == ir::OpKind::Prelu) {
+        step.operands.push_back(addConstant(weight(node, "weight").data));
+      } else if (node.op == ir::OpKind::BatchNorm) {
+        // As runtime::batchNorm: in float, scale = (1 / sqrt(var + eps)) * weight and
+        // shift = bias - mean * scale.
+        const std::vector<float>& gamma = weight(node, "weight").data;
+        const std::vector<float>& beta = weight(node, "bias").data;
+        const std::vector<float>& mean = weight(node, "running_mean").data;
+        const std::vector<float>& var = weight(node, "running_var").data;
+        auto eps = static_cast<float>(std::get<double>(node.attr("eps")));
+        std::vector<float> scale(gamma.size()), shift(gamma.size());
+        for (size_t c = 0; c < gamma.size(); ++c) {
+          scale[c] = 1.0f / std::sqrt(var[c] + eps) * gamma[c];
+          shift[c] = beta[c] - mean[c] * scale[c];
+        }
+        step.operands.push_back(addConstant(std::move(scale)));
+        step.operands.push_back(addConstant(std::move(shift)));
+      }
+      stepOf[node.result] = static_cast<int>(expression.steps.size());
+      expression.steps.push_back(std::move(step));
+    }
+    // The run: for an epilogue, what the layer finishes at once (a row of a dense or maxout
+    // output, a channel plane of a conv2d output); else the longest suffix of axes over which
+    // every leaf is whole or constant.
+    auto fits = [&](size_t split) {
+      return std::all_of(leafShapes.begin(), leafShapes.end(), [&](const ir::Shape& shape) {
+        return passes::runShape(shape, result, split) != passes::RunShape::Mixed;
+      });
+    };
+    if (fused.epilogue) {
+      bool conv = graph_.node(fused.nodes.front()).op == ir::OpKind::Conv2d;
+      kernel.split = static_cast<size_t>(rank - (conv ? 2 : 1));
+    } else {
+      kernel.split = 0;
+      while (!fits(kernel.split))
+        ++kernel.split;
+    }
+    if (!fits(kernel.split))
+      throw InternalError("a fused epilogue's operands do not fit the layer's runs");
+    for (const ir::Shape& shape : leafShapes) {
+      bool scalar = passes::runShape(shape, result, kernel.split) == passes::RunShape::Constant;
+      kernel.scalar.push_back(scalar);
+      expression.leafIsScalar.push_back(scalar);
+    }
+    kernels_.push_back(std::move(kernel));
+    expressions.push_back(std::move(expression));
+  }
+
+  std::vector<std::string> symbols;
+  for (const KernelRequest& request : requests)
+    symbols.push_back(request.name);
+  for (size_t k = 0; k < expressions.size(); ++k)
+    symbols.push_back(fusedName(k));
+  if (anyPrelu)
+    symbols.emplace_back("prelu");
+  auto compiled = compileModule(
+      *jit_, graph_.name(),
+      [&](llvm::Module& module) {
+        for (const KernelRequest& request : requests)
+          codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
+        for (size_t k = 0; k < expressions.size(); ++k)
+          codegen::emitFusedKernel(module, fusedName(k), isa, expressions[k]);
+        if (anyPrelu)
+          codegen::emitPreluKernel(module, "prelu", isa);
+      },
+      symbols);
+  if (auto* problem = std::get_if<std::string>(&compiled))
+    throw UserError(*problem);
+  const std::vector<void*>& addresses = std::get<std::vector<void*>>(compiled);
+  activations_.assign(graph_.nodes().size(), nullptr);
+  for (size_t id = 0; id < requestOf.size(); ++id)
+    if (requestOf[id] != SIZE_MAX)
+      activations_[id] = reinterpret_cast<UnaryKernel>(addresses[requestOf[id]]);
+  for (size_t k = 0; k < kernels_.size(); ++k)
+    kernels_[k].fn = reinterpret_cast<FusedFn>(addresses[requests.size() + k]);
+  if (anyPrelu)
+    prelu_ = reinterpret_cast<PreluKernel>(addresses.back());
 }
-
-GraphRunner::~GraphRunner() = default;
 
 const Tensor& GraphRunner::weight(const ir::Node& node, std::string_view role) const {
   for (const ir::Param& param : node.params)
@@ -194,31 +367,55 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
   for (ir::ValueId id : graph_.inputs())
     values[id] = {bound[id]->shape, const_cast<float*>(bound[id]->data.data()),
                   bound[id]->elementCount()}; // inputs are only read
-  // The buffer plan: a node takes the smallest free buffer that fits, and a value's buffer
-  // goes back after its last reader. The buffers stay with the runner for the next run.
+  // The buffer plan: a step takes the smallest free buffer that fits (or, when elementwise, the
+  // buffer of a same-sized operand it reads last), and a value's buffer goes back after its last
+  // reader. The buffers stay with the runner for the next run.
   std::vector<Buffer> held(graph_.values().size());
   memory_.intermediateBytes = 0;
-  for (size_t i = 0; i < graph_.nodes().size(); ++i) {
-    const ir::Node& node = graph_.node(static_cast<ir::NodeId>(i));
-    std::vector<int64_t> shape = resultShape(graph_, node, values);
-    int64_t count = product(shape, 0, shape.size());
-    memory_.intermediateBytes += count * static_cast<int64_t>(sizeof(float));
-    auto fit = freeBuffers_.lower_bound(static_cast<size_t>(count));
-    Buffer& buffer = held[node.result];
-    if (fit != freeBuffers_.end()) {
-      buffer = std::move(fit->second);
-      freeBuffers_.erase(fit);
+  memory_.trafficBytes = 0;
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    const Step& step = steps_[s];
+    // Shapes of everything the step computes, in order; the last is its result.
+    if (step.kernel >= 0) {
+      for (ir::NodeId id : graph_.fusedKernels()[static_cast<size_t>(step.kernel)].nodes) {
+        const ir::Node& node = graph_.node(id);
+        values[node.result].shape = resultShape(graph_, node, values);
+      }
     } else {
-      buffer.capacity = static_cast<size_t>(std::max<int64_t>(count, 1));
-      buffer.data.reset(static_cast<float*>(
-          ::operator new[](buffer.capacity * sizeof(float), std::align_val_t(64))));
-      memory_.peakBytes += static_cast<int64_t>(buffer.capacity * sizeof(float));
+      const ir::Node& node = graph_.node(step.node);
+      values[node.result].shape = resultShape(graph_, node, values);
     }
-    values[node.result] = {std::move(shape), buffer.data.get(), count};
-    execute(i, values, values[node.result]);
-    for (ir::ValueId operand : node.operands)
-      if (lastUse_[operand] == i && held[operand].data)
-        freeBuffers_.emplace(held[operand].capacity, std::move(held[operand]));
+    View& out = values[step.result];
+    out.count = product(out.shape, 0, out.shape.size());
+    memory_.intermediateBytes += out.count * static_cast<int64_t>(sizeof(float));
+    memory_.trafficBytes += out.count * static_cast<int64_t>(sizeof(float));
+    for (ir::ValueId read : step.reads)
+      memory_.trafficBytes += values[read].count * static_cast<int64_t>(sizeof(float));
+
+    Buffer& buffer = held[step.result];
+    if (step.elementwise)
+      for (ir::ValueId read : step.reads)
+        if (lastRead_[read] == s && held[read].data && values[read].count == out.count) {
+          buffer = std::move(held[read]);
+          break;
+        }
+    if (!buffer.data) {
+      auto fit = freeBuffers_.lower_bound(static_cast<size_t>(out.count));
+      if (fit != freeBuffers_.end()) {
+        buffer = std::move(fit->second);
+        freeBuffers_.erase(fit);
+      } else {
+        buffer.capacity = static_cast<size_t>(std::max<int64_t>(out.count, 1));
+        buffer.data.reset(static_cast<float*>(
+            ::operator new[](buffer.capacity * sizeof(float), std::align_val_t(64))));
+        memory_.peakBytes += static_cast<int64_t>(buffer.capacity * sizeof(float));
+      }
+    }
+    out.data = buffer.data.get();
+    execute(step, values, out);
+    for (ir::ValueId read : step.reads)
+      if (lastRead_[read] == s && held[read].data)
+        freeBuffers_.emplace(held[read].capacity, std::move(held[read]));
   }
   std::map<std::string, Tensor> outputs;
   for (const ir::Output& output : graph_.outputs()) {
@@ -232,33 +429,50 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
   return outputs;
 }
 
-void GraphRunner::execute(size_t index, const std::vector<View>& values, const View& out) {
-  const ir::Node& node = graph_.node(static_cast<ir::NodeId>(index));
+void GraphRunner::execute(const Step& step, const std::vector<View>& values, const View& out) {
+  if (step.kernel < 0) {
+    executeNode(step.node, values, out, {});
+    return;
+  }
+  const Kernel& kernel = kernels_[static_cast<size_t>(step.kernel)];
+  const ir::FusedKernel& fused = graph_.fusedKernels()[static_cast<size_t>(step.kernel)];
+  std::vector<LeafView> leaves;
+  for (const Leaf& leaf : kernel.leaves) {
+    if (leaf.value == UINT32_MAX)
+      leaves.push_back({leaf.constant.data(), leaf.constantShape});
+    else if (fused.epilogue && leaf.value == graph_.node(fused.nodes.front()).result)
+      leaves.push_back({out.data, out.shape}); // the layer writes there first
+    else
+      leaves.push_back({values[leaf.value].data, values[leaf.value].shape});
+  }
+  FusedCall call(kernel.fn, out.shape, kernel.split, leaves, kernel.scalar);
+  if (fused.epilogue) {
+    executeNode(step.node, values, out, runtime::Epilogue{FusedCall::applyTo, &call});
+    return;
+  }
+  parallelElements(pool_, out.count,
+                   [&](int64_t from, int64_t count) { call.apply(out.data, from, count); });
+}
+
+void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, const View& out,
+                              runtime::Epilogue epilogue) {
+  const ir::Node& node = graph_.node(id);
   const View& x = values[node.operands.at(0)];
   float* y = out.data;
   auto optionalBias = [&](std::string_view flag) -> const float* {
     return std::get<bool>(node.attr(flag)) ? weight(node, "bias").data.data() : nullptr;
   };
 
-  if (UnaryKernel kernel = kernels_[index]) {
-    // Chunks of at least 64 Ki elements, one per thread.
-    auto n = static_cast<int64_t>(static_cast<size_t>(x.count));
-    int64_t chunks = std::clamp<int64_t>(n >> 16, 1, pool_.threads());
-    int64_t step = (n + chunks - 1) / chunks;
-    pool_.parallelFor(chunks, [&](int64_t begin, int64_t end) {
-      for (int64_t c = begin; c < end; ++c) {
-        int64_t from = c * step, count = std::min(step, n - from);
-        if (count > 0)
-          kernel(x.data + from, y + from, count);
-      }
-    });
+  if (UnaryKernel kernel = activations_[id]) {
+    parallelElements(pool_, x.count,
+                     [&](int64_t from, int64_t count) { kernel(x.data + from, y + from, count); });
     return;
   }
-
   switch (node.op) {
   case ir::OpKind::Dropout:
   case ir::OpKind::Flatten:
-    std::memcpy(y, x.data, static_cast<size_t>(x.count) * sizeof(float));
+    if (y != x.data)
+      std::memcpy(y, x.data, static_cast<size_t>(x.count) * sizeof(float));
     return;
   case ir::OpKind::Prelu: {
     const Tensor& slope = weight(node, "weight");
@@ -273,14 +487,15 @@ void GraphRunner::execute(size_t index, const std::vector<View>& values, const V
     int64_t in = x.shape.back();
     int64_t units = out.shape.back();
     runtime::dense(x.data, x.count / std::max<int64_t>(in, 1), in,
-                   weight(node, "weight").data.data(), optionalBias("bias"), units, y, pool_);
+                   weight(node, "weight").data.data(), optionalBias("bias"), units, y, pool_,
+                   epilogue);
     return;
   }
   case ir::OpKind::Maxout: {
     int64_t in = x.shape.back();
     runtime::maxout(x.data, x.count / std::max<int64_t>(in, 1), in,
                     weight(node, "weight").data.data(), weight(node, "bias").data.data(),
-                    intAttr(node, "units"), intAttr(node, "pieces"), y, pool_);
+                    intAttr(node, "units"), intAttr(node, "pieces"), y, pool_, epilogue);
     return;
   }
   case ir::OpKind::Conv2d: {
@@ -303,7 +518,8 @@ void GraphRunner::execute(size_t index, const std::vector<View>& values, const V
                               padLeft,      dilation[0],
                               dilation[1],  intAttr(node, "groups"),
                               out.shape[2], out.shape[3]};
-    runtime::conv2d(x.data, weight(node, "weight").data.data(), optionalBias("bias"), y, g, pool_);
+    runtime::conv2d(x.data, weight(node, "weight").data.data(), optionalBias("bias"), y, g, pool_,
+                    epilogue);
     return;
   }
   case ir::OpKind::MaxPool:

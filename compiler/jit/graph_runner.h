@@ -1,11 +1,15 @@
-// Compiles a model's graph and runs it on host tensors: activations as JIT-compiled kernels,
-// layers as runtime routines, intermediate buffers reused by liveness.
+// Compiles a model's graph and runs it on host tensors: the pass pipeline, then fused
+// elementwise kernels and activations JIT-compiled, layers as runtime routines (with fused
+// epilogues), and intermediate buffers reused by liveness.
 #pragma once
 
 #include "compiler/codegen/target.h"
 #include "compiler/ir/graph.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/fused_call.h"
 #include "compiler/jit/model_weights.h"
+#include "compiler/passes/pipeline.h"
+#include "runtime/layers.h"
 #include "runtime/tensor.h"
 #include "runtime/thread_pool.h"
 
@@ -18,11 +22,14 @@ namespace nnc::jit {
 
 class Jit;
 
-/// What runs cost in memory: the buffers the plan holds (kept from run to run, grown only when
-/// a larger batch needs more) beside the sum of the last run's intermediate tensors.
+/// What runs cost in memory, for the last run: the buffers the plan holds (kept from run to run,
+/// grown only when a larger batch needs more) beside the sum of all intermediate tensors, and
+/// the tensor traffic, the bytes of every materialized tensor each step reads plus the bytes it
+/// writes (weights not counted): what fusion saves.
 struct MemoryUse {
   int64_t peakBytes = 0;
   int64_t intermediateBytes = 0;
+  int64_t trafficBytes = 0;
 };
 
 /// A value during a run: its shape and where its elements are (not owned).
@@ -35,11 +42,11 @@ struct View {
 /// One compiled model. Symbolic dimensions are bound from the input shapes at each run.
 class GraphRunner {
 public:
-  /// Compiles `graph` for `isa` with `weights` (checked against the model's parameters by the
-  /// caller, see checkWeights) on `threads` threads (0: one per core). Throws
-  /// runtime::UserError when the CPU lacks the ISA.
+  /// Optimizes `graph` with `pipeline` and compiles it for `isa` with `weights` (checked against
+  /// the model's parameters by the caller, see checkWeights) on `threads` threads (0: one per
+  /// core). Throws runtime::UserError when the CPU lacks the ISA.
   GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
-              int threads = 0);
+              int threads = 0, const passes::Pipeline& pipeline = passes::Pipeline::defaults());
   ~GraphRunner();
 
   /// Runs the model. Every input must be given once, with the model's rank and known sizes;
@@ -47,8 +54,9 @@ public:
   /// the bound sizes do not fit an operator.
   std::map<std::string, runtime::Tensor> run(const std::map<std::string, runtime::Tensor>& inputs);
 
+  /// The graph after the pipeline: what runs.
+  const ir::Graph& graph() const { return graph_; }
   double compileMilliseconds() const { return compileMs_; }
-  /// The memory of the last run.
   const MemoryUse& memoryUse() const { return memory_; }
   int threads() const { return pool_.threads(); }
 
@@ -61,16 +69,45 @@ private:
     size_t capacity = 0; ///< floats
     std::unique_ptr<float[], FreeAligned> data;
   };
-  void execute(size_t node, const std::vector<View>& values, const View& out);
+  /// A leaf of a fused kernel: a value, or a per-channel tensor the runner owns.
+  struct Leaf {
+    ir::ValueId value = UINT32_MAX;
+    std::vector<float> constant;
+    std::vector<int64_t> constantShape; ///< aligned on the right against the result
+  };
+  /// A compiled ir::FusedKernel.
+  struct Kernel {
+    FusedFn fn = nullptr;
+    std::vector<Leaf> leaves;
+    std::vector<bool> scalar; ///< per leaf, as compiled
+    size_t split = 0;         ///< the first axis of a call's run
+  };
+  /// One unit of execution: a node, or a fused kernel (run where its layer or root is).
+  struct Step {
+    ir::NodeId node = 0;
+    int kernel = -1;
+    ir::ValueId result = 0;
+    std::vector<ir::ValueId> reads; ///< the materialized values it reads
+    bool elementwise = false;       ///< may write over a same-sized operand that dies here
+  };
+
+  void planSteps();
+  void compileKernels(const codegen::TargetIsa& isa);
+  void execute(const Step& step, const std::vector<View>& values, const View& out);
+  /// Runs one node; a dense, conv2d or maxout applies `epilogue` to its output blocks.
+  void executeNode(ir::NodeId id, const std::vector<View>& values, const View& out,
+                   runtime::Epilogue epilogue);
   const runtime::Tensor& weight(const ir::Node& node, std::string_view role) const;
 
   ir::Graph graph_;
   Weights weights_;
   runtime::ThreadPool pool_;
   std::unique_ptr<Jit> jit_;
-  std::vector<UnaryKernel> kernels_; ///< per node; null where the node is no activation
+  std::vector<Step> steps_;
+  std::vector<Kernel> kernels_;
+  std::vector<UnaryKernel> activations_; ///< per node; for activations outside fused kernels
   PreluKernel prelu_ = nullptr;
-  std::vector<size_t> lastUse_; ///< per value: the last node that reads it
+  std::vector<size_t> lastRead_; ///< per value: the last step that reads it
   double compileMs_ = 0;
   MemoryUse memory_;
   std::multimap<size_t, Buffer> freeBuffers_; ///< by capacity, between and during runs

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -74,6 +75,43 @@ void checkWeights(const ir::Graph& graph, const Weights& weights, const std::str
     if (!expected.count(name))
       throw UserError(fmt::format("{}: tensor '{}' is not a parameter of model '{}'", source, name,
                                   graph.name()));
+}
+
+void materializeFoldedWeights(const ir::Graph& graph, Weights& weights) {
+  auto get = [&](const std::string& name) -> const std::vector<float>& {
+    auto it = weights.find(name);
+    if (it == weights.end())
+      throw runtime::UserError(fmt::format("weight '{}' is missing", name));
+    return it->second.data;
+  };
+  for (const ir::FoldedWeight& folded : graph.foldedWeights()) {
+    const std::vector<float>& gamma = get(folded.batchNorm + ".weight");
+    const std::vector<float>& beta = get(folded.batchNorm + ".bias");
+    const std::vector<float>& mean = get(folded.batchNorm + ".running_mean");
+    const std::vector<float>& var = get(folded.batchNorm + ".running_var");
+    auto scale = [&](size_t channel) {
+      return static_cast<double>(gamma[channel]) /
+             std::sqrt(static_cast<double>(var[channel]) + folded.eps);
+    };
+    runtime::Tensor result;
+    for (const ir::Dim& dim : folded.shape)
+      result.shape.push_back(dim.size());
+    size_t channels = gamma.size();
+    if (folded.rule == ir::FoldedWeight::Rule::ScaledWeight) {
+      result.data = get(folded.source);
+      size_t perChannel = result.data.size() / std::max<size_t>(channels, 1);
+      for (size_t i = 0; i < result.data.size(); ++i)
+        result.data[i] = static_cast<float>(result.data[i] * scale(i / perChannel));
+    } else {
+      const std::vector<float>* bias = folded.source.empty() ? nullptr : &get(folded.source);
+      std::vector<float> shifted(channels);
+      for (size_t c = 0; c < channels; ++c)
+        shifted[c] = static_cast<float>(((bias ? (*bias)[c] : 0.0) - mean[c]) * scale(c) +
+                                        static_cast<double>(beta[c]));
+      result.data = std::move(shifted);
+    }
+    weights[folded.name] = std::move(result);
+  }
 }
 
 Weights randomWeights(const ir::Graph& graph, uint64_t seed) {

@@ -18,6 +18,11 @@ using Weights = std::map<std::string, runtime::Tensor>;
 /// `source` names where the weights came from, for the message.
 void checkWeights(const ir::Graph& graph, const Weights& weights, const std::string& source);
 
+/// Adds the weights that passes derived (graph.foldedWeights(), in order, so that one may use an
+/// earlier one) from the model's weights: batchnorm folded into a layer, computed in double
+/// and rounded once. Throws runtime::UserError when a source weight is missing.
+void materializeFoldedWeights(const ir::Graph& graph, Weights& weights);
+
 /// Weights for every parameter of `graph`, the same for the same seed on every machine:
 /// He-normal weights (std sqrt(2 / fan_in)) and zero biases for dense, conv2d and maxout,
 /// 0.25 for prelu slopes, and identity statistics for batchnorm (weight 1, bias 0, mean 0,

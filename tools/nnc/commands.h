@@ -1,6 +1,7 @@
 // The nnc subcommands; each returns the process exit code and may throw runtime::UserError.
 #pragma once
 
+#include "compiler/passes/pipeline.h"
 #include "tools/nnc/driver.h"
 
 #include <string>
@@ -9,13 +10,36 @@
 namespace nnc::driver {
 
 int runCheck(const std::vector<std::string>& files);
-int runIr(const std::string& file, const std::string& model);
+
+/// Which passes run: `--passes` (none, default or a list) and `--no-fusion`.
+struct PassOptions {
+  std::string passes = "default";
+  bool fusion = true;
+};
+/// The pipeline the options name; throws runtime::UserError on an unknown pass.
+passes::Pipeline pipelineFor(const PassOptions& options);
+
+struct IrOptions {
+  std::string file, model;
+  PassOptions passes{"none", true};
+  bool printAfterAll = false;
+};
+/// `nnc ir`: the IR after the passes (none by default: the model as written).
+int runIr(const IrOptions& options);
+
+struct DotOptions {
+  std::string file, model, output; ///< output empty: stdout
+  PassOptions passes;
+};
+/// `nnc dot`: the IR after the passes (default ones) as a Graphviz graph.
+int runDot(const DotOptions& options);
 
 /// What `nnc run` and `nnc bench` compile: a model, its weights, the target and threads.
 struct ModelOptions {
   std::string file, model, isa = "host";
   WeightSource weights;
   int threads = 0; ///< 0: one per core
+  PassOptions passes;
 };
 
 struct RunOptions {

@@ -1,4 +1,4 @@
-// nnc: the command-line driver. `nnc check`, `nnc ir`, `nnc run`, `nnc bench`,
+// nnc: the command-line driver. `nnc check`, `nnc ir`, `nnc dot`, `nnc run`, `nnc bench`,
 // `nnc init-weights`; exit 0 on success, 1 on errors in the input, 2 on bad usage, 3 on an
 // internal compiler error (a bug in nnc).
 #include "compiler/codegen/target.h"
@@ -13,6 +13,14 @@ namespace {
 
 using namespace nnc::driver;
 
+/// --passes and --no-fusion.
+void addPassOptions(CLI::App& command, PassOptions& options, const char* byDefault) {
+  command.add_option("--passes", options.passes,
+                     std::string("passes to run: none, default, or a comma-separated list (") +
+                         byDefault + ")");
+  command.add_flag("!--no-fusion", options.fusion, "leave out the fusion passes");
+}
+
 /// The options every command that compiles a model for execution takes.
 void addModelOptions(CLI::App& command, ModelOptions& options) {
   command.add_option("--model", options.model, "the model to use (needed when a file has several)");
@@ -26,6 +34,7 @@ void addModelOptions(CLI::App& command, ModelOptions& options) {
       .add_option("--random-weights", options.weights.seed,
                   "SEED: deterministic random weights instead of a file")
       ->excludes(weights);
+  addPassOptions(command, options.passes, "default: default");
 }
 
 } // namespace
@@ -40,10 +49,21 @@ int main(int argc, char** argv) {
       "check", "Check model files: syntax, names, arguments and shapes. Exit 0 when valid.");
   check->add_option("FILE", checkFiles, "model files (.nn)")->required();
 
-  std::string irFile, irModel;
-  CLI::App* ir = app.add_subcommand("ir", "Print the IR of a model file (format: docs/ir.md).");
-  ir->add_option("FILE", irFile, "model file (.nn)")->required();
-  ir->add_option("--model", irModel, "print only this model");
+  IrOptions irOptions;
+  CLI::App* ir = app.add_subcommand(
+      "ir", "Print the IR of a model file after passes (format: docs/ir.md, docs/passes.md).");
+  ir->add_option("FILE", irOptions.file, "model file (.nn)")->required();
+  ir->add_option("--model", irOptions.model, "print only this model");
+  addPassOptions(*ir, irOptions.passes, "default: none");
+  ir->add_flag("--print-after-all", irOptions.printAfterAll, "print the IR after every pass");
+
+  DotOptions dotOptions;
+  CLI::App* dot = app.add_subcommand(
+      "dot", "Write the IR after passes as a Graphviz graph, fused kernels as clusters.");
+  dot->add_option("FILE", dotOptions.file, "model file (.nn)")->required();
+  dot->add_option("--model", dotOptions.model, "draw only this model");
+  dot->add_option("-o,--output", dotOptions.output, "FILE.dot to write (default: stdout)");
+  addPassOptions(*dot, dotOptions.passes, "default: default");
 
   RunOptions runOptions;
   CLI::App* run = app.add_subcommand("run", "JIT-compile a model and run it on .npy inputs.");
@@ -84,7 +104,9 @@ int main(int argc, char** argv) {
     if (*check)
       return runCheck(checkFiles);
     if (*ir)
-      return runIr(irFile, irModel);
+      return runIr(irOptions);
+    if (*dot)
+      return runDot(dotOptions);
     if (*run)
       return runModel(runOptions);
     if (*bench)

@@ -109,7 +109,7 @@ int runModel(const RunOptions& options) {
     outputs.emplace_back(name, path);
   }
   jit::GraphRunner runner(graph, isa, loadWeights(graph, options.model.weights),
-                          options.model.threads);
+                          options.model.threads, pipelineFor(options.model.passes));
   std::map<std::string, Tensor> results = runner.run(inputs);
   if (outputs.empty())
     for (const std::string& name : outputNames)
@@ -121,8 +121,9 @@ int runModel(const RunOptions& options) {
 
 int runBench(const BenchOptions& options) {
   codegen::TargetIsa isa = targetFor(options.model.isa);
+  passes::Pipeline pipeline = pipelineFor(options.model.passes);
   fmt::print("| model | batch | compile ms | median latency ms | checksum | peak buffers / all "
-             "intermediates |\n|---|---|---|---|---|---|\n");
+             "intermediates | tensor traffic |\n|---|---|---|---|---|---|---|\n");
   int status = kExitOk;
   for (const std::string& file : options.files) {
     std::optional<LoadedModel> loaded = load(file, options.model.model);
@@ -132,7 +133,7 @@ int runBench(const BenchOptions& options) {
     }
     const ir::Graph& graph = *loaded->graph;
     jit::GraphRunner runner(graph, isa, loadWeights(graph, options.model.weights),
-                            options.model.threads);
+                            options.model.threads, pipeline);
     std::map<std::string, Tensor> inputs = syntheticInputs(graph, options.batch);
     std::map<std::string, Tensor> results = runner.run(inputs); // warm-up
     std::vector<double> times;
@@ -149,16 +150,18 @@ int runBench(const BenchOptions& options) {
       for (float v : tensor.data)
         checksum += v;
     const jit::MemoryUse& memory = runner.memoryUse();
-    fmt::print("| {} | {} | {:.1f} | {:.3f} | {:.6g} | {:.1f} / {:.1f} KiB |\n", graph.name(),
-               options.batch, runner.compileMilliseconds(), times[times.size() / 2], checksum,
-               static_cast<double>(memory.peakBytes) / 1024,
-               static_cast<double>(memory.intermediateBytes) / 1024);
+    fmt::print("| {} | {} | {:.1f} | {:.3f} | {:.6g} | {:.1f} / {:.1f} KiB | {:.1f} KiB |\n",
+               graph.name(), options.batch, runner.compileMilliseconds(), times[times.size() / 2],
+               checksum, static_cast<double>(memory.peakBytes) / 1024,
+               static_cast<double>(memory.intermediateBytes) / 1024,
+               static_cast<double>(memory.trafficBytes) / 1024);
   }
-  fmt::print("\nISA {}, {} thread(s), median of {} runs after one warm-up; inputs uniform in "
-             "[-1, 1] (seed 1234).\n",
-             isa.name,
-             options.model.threads > 0 ? options.model.threads : runtime::defaultThreadCount(),
-             options.runs);
+  fmt::print(
+      "\nISA {}, {} thread(s), passes: {}; median of {} runs after one warm-up; inputs "
+      "uniform in [-1, 1] (seed 1234).\n",
+      isa.name, options.model.threads > 0 ? options.model.threads : runtime::defaultThreadCount(),
+      pipeline.names().empty() ? "none" : fmt::format("{}", fmt::join(pipeline.names(), ",")),
+      options.runs);
   return status;
 }
 
