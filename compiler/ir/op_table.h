@@ -33,6 +33,7 @@ enum Trait : uint32_t {
   kBroadcast = 1u << 4,           ///< binary, NumPy broadcasting of its operands
   kCommutative = 1u << 5,         ///< operands may be swapped
   kIdentityAtInference = 1u << 6, ///< returns its input unchanged when running a model
+  kCheap = 1u << 7,               ///< a few instructions per element: free in a fused epilogue
 };
 
 /// When an elementwise function is monotonic non-decreasing (it then commutes with max-pooling).

@@ -74,6 +74,21 @@ void movePastPool(ir::Graph& graph, ir::NodeId actId, ir::NodeId poolId) {
   activated.operands = {act.result};
 }
 
+/// Whether `act` will run free in the epilogue of the layer before it: a cheap activation (the op
+/// table's trait) on a dense, conv2d or maxout result that nothing else reads. Moved past the
+/// pool it would cost a loop of its own instead.
+bool freeInEpilogue(const ir::Graph& graph, const ir::Node& act, const std::vector<int>& uses,
+                    const PassContext& context) {
+  if (!context.willFuse || !act.info().has(ir::kCheap))
+    return false;
+  ir::ValueId input = act.operands.at(0);
+  ir::NodeId producer = graph.value(input).producer;
+  if (producer == ir::kNoNode || uses[input] != 1)
+    return false;
+  ir::OpKind op = graph.node(producer).op;
+  return op == ir::OpKind::Dense || op == ir::OpKind::Conv2d || op == ir::OpKind::Maxout;
+}
+
 } // namespace
 
 bool MoveActivationPastMaxPool::run(ir::Graph& graph, const PassContext& context) {
@@ -98,7 +113,7 @@ bool MoveActivationPastMaxPool::run(ir::Graph& graph, const PassContext& context
         continue;
       const ir::Node& act = graph.node(actId);
       if (!act.info().has(ir::kActivation) || act.operands.size() != 1 ||
-          !nonDecreasing(act, context))
+          !nonDecreasing(act, context) || freeInEpilogue(graph, act, uses, context))
         continue;
       movePastPool(graph, actId, poolId);
       moved = changed = true;

@@ -15,6 +15,9 @@ struct PassContext {
   /// The values of a weight tensor by parameter name, once weights are loaded (`nnc run`,
   /// `nnc bench`); empty before (`nnc ir`), and then passes that need a weight's value skip it.
   std::function<const std::vector<float>*(const std::string& name)> weight;
+  /// Whether fusion passes run later in the pipeline (set by Pipeline::run), for rewrites that
+  /// pay only without fusion.
+  bool willFuse = false;
 };
 
 class Pass {

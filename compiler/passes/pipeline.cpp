@@ -95,8 +95,11 @@ Pipeline Pipeline::defaults() {
 void Pipeline::run(
     ir::Graph& graph, const PassContext& context,
     const std::function<void(std::string_view pass, const ir::Graph&)>& afterEach) const {
+  PassContext withFusion = context;
+  for (const std::shared_ptr<Pass>& pass : passes_)
+    withFusion.willFuse |= isFusionPass(pass->name());
   for (const std::shared_ptr<Pass>& pass : passes_) {
-    pass->run(graph, context);
+    pass->run(graph, withFusion);
     if (std::vector<std::string> problems = ir::verify(graph); !problems.empty())
       throw InternalError(fmt::format("pass {} left an invalid graph: {}", pass->name(),
                                       fmt::join(problems, "; ")));
