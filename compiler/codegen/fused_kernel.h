@@ -21,6 +21,8 @@ struct FusedStep {
   ir::OpKind op = ir::OpKind::Identity;
   std::vector<ir::AttrValue> attrs; ///< resolved, in OpInfo::attrSpecs() order
   std::vector<int> operands;
+
+  bool operator==(const FusedStep&) const = default;
 };
 
 /// What a fused kernel computes per element: its leaves are streams of `n` floats, or one float
@@ -30,6 +32,7 @@ struct FusedExpression {
   std::vector<FusedStep> steps;
 
   static int leaf(size_t index) { return -1 - static_cast<int>(index); }
+  bool operator==(const FusedExpression&) const = default;
 };
 
 /// Emits `void name(float* y, const float* const* leaves, int64_t n)`: y[i] = the expression at

@@ -323,10 +323,20 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
     expressions.push_back(std::move(expression));
   }
 
+  // Kernels that compute the same expression share one function (their leaves differ).
+  std::vector<codegen::FusedExpression> distinct;
+  std::vector<size_t> functionOf;
+  for (codegen::FusedExpression& expression : expressions) {
+    auto same = std::find(distinct.begin(), distinct.end(), expression);
+    functionOf.push_back(static_cast<size_t>(same - distinct.begin()));
+    if (same == distinct.end())
+      distinct.push_back(std::move(expression));
+  }
+
   std::vector<std::string> symbols;
   for (const KernelRequest& request : requests)
     symbols.push_back(request.name);
-  for (size_t k = 0; k < expressions.size(); ++k)
+  for (size_t k = 0; k < distinct.size(); ++k)
     symbols.push_back(fusedName(k));
   if (anyPrelu)
     symbols.emplace_back("prelu");
@@ -335,8 +345,8 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
       [&](llvm::Module& module) {
         for (const KernelRequest& request : requests)
           codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
-        for (size_t k = 0; k < expressions.size(); ++k)
-          codegen::emitFusedKernel(module, fusedName(k), isa, expressions[k]);
+        for (size_t k = 0; k < distinct.size(); ++k)
+          codegen::emitFusedKernel(module, fusedName(k), isa, distinct[k]);
         if (anyPrelu)
           codegen::emitPreluKernel(module, "prelu", isa);
       },
@@ -349,7 +359,7 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
     if (requestOf[id] != SIZE_MAX)
       activations_[id] = reinterpret_cast<UnaryKernel>(addresses[requestOf[id]]);
   for (size_t k = 0; k < kernels_.size(); ++k)
-    kernels_[k].fn = reinterpret_cast<FusedFn>(addresses[requests.size() + k]);
+    kernels_[k].fn = reinterpret_cast<FusedFn>(addresses[requests.size() + functionOf[k]]);
   if (anyPrelu)
     prelu_ = reinterpret_cast<PreluKernel>(addresses.back());
 }

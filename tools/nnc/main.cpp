@@ -15,9 +15,15 @@ using namespace nnc::driver;
 
 /// --passes and --no-fusion.
 void addPassOptions(CLI::App& command, PassOptions& options, const char* byDefault) {
-  command.add_option("--passes", options.passes,
-                     std::string("passes to run: none, default, or a comma-separated list (") +
-                         byDefault + ")");
+  command
+      .add_option("--passes", options.passes,
+                  std::string("passes to run: none, default, or a comma-separated list (") +
+                      byDefault + ")")
+      ->check([](const std::string& spec) {
+        auto parsed = nnc::passes::Pipeline::parse(spec);
+        auto* problem = std::get_if<std::string>(&parsed);
+        return problem ? *problem : std::string();
+      });
   command.add_flag("!--no-fusion", options.fusion, "leave out the fusion passes");
 }
 
