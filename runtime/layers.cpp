@@ -374,11 +374,13 @@ void conv2d(const float* x, const float* weight, const float* bias, float* y,
 
 namespace {
 
-/// y at every output position of every plane = reduce(plane, h0, h1, w0, w1), the window's
-/// rows [h0, h1) and columns [w0, w1) clipped to the input.
-template <class Reduce>
-void poolPlanes(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool,
-                Reduce reduce) {
+/// y at every output position of every plane = the fold of `accumulate` from `init` over the
+/// window's inputs clipped to the input, row by row and left to right, then `finish`. An output
+/// row is built a whole input row at a time (each window column is one strided pass along the
+/// row), so the inner loop runs along the output row and vectorizes.
+template <class Accumulate, class Finish>
+void poolPlanes(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool, float init,
+                Accumulate accumulate, Finish finish) {
   int64_t inPlane = g.inH * g.inW, outPlane = g.outH * g.outW;
   pool.parallelFor(
       g.batch * g.channels,
@@ -388,10 +390,24 @@ void poolPlanes(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& p
           float* yPlane = y + plane * outPlane;
           for (int64_t oh = 0; oh < g.outH; ++oh) {
             auto [h0, h1] = window(oh, g.strideH, g.padH, g.kernelH, g.inH);
-            for (int64_t ow = 0; ow < g.outW; ++ow) {
-              auto [w0, w1] = window(ow, g.strideW, g.padW, g.kernelW, g.inW);
-              yPlane[oh * g.outW + ow] = reduce(xPlane, h0, h1, w0, w1);
+            float* yRow = yPlane + oh * g.outW;
+            std::fill(yRow, yRow + g.outW, init);
+            for (int64_t ih = h0; ih < h1; ++ih) {
+              const float* xRow = xPlane + ih * g.inW;
+              for (int64_t kw = 0; kw < g.kernelW; ++kw) {
+                int64_t offset = kw - g.padW;
+                auto [owBegin, owEnd] = validRange(g.outW, g.strideW, offset, g.inW);
+                if (g.strideW == 1) {
+                  for (int64_t ow = owBegin; ow < owEnd; ++ow)
+                    yRow[ow] = accumulate(yRow[ow], xRow[ow + offset]);
+                } else {
+                  for (int64_t ow = owBegin; ow < owEnd; ++ow)
+                    yRow[ow] = accumulate(yRow[ow], xRow[ow * g.strideW + offset]);
+                }
+              }
             }
+            for (int64_t ow = 0; ow < g.outW; ++ow)
+              yRow[ow] = finish(yRow[ow]);
           }
         }
       },
@@ -401,26 +417,16 @@ void poolPlanes(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& p
 } // namespace
 
 void maxPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool) {
-  poolPlanes(x, y, g, pool,
-             [&](const float* plane, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-               float m = -std::numeric_limits<float>::infinity();
-               for (int64_t ih = h0; ih < h1; ++ih)
-                 for (int64_t iw = w0; iw < w1; ++iw)
-                   m = maxPropagatingNan(m, plane[ih * g.inW + iw]);
-               return m;
-             });
+  poolPlanes(
+      x, y, g, pool, -std::numeric_limits<float>::infinity(),
+      [](float m, float v) { return maxPropagatingNan(m, v); }, [](float m) { return m; });
 }
 
 void avgPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool) {
   auto divisor = static_cast<float>(g.kernelH * g.kernelW);
-  poolPlanes(x, y, g, pool,
-             [&](const float* plane, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
-               float sum = 0.0f;
-               for (int64_t ih = h0; ih < h1; ++ih)
-                 for (int64_t iw = w0; iw < w1; ++iw)
-                   sum += plane[ih * g.inW + iw];
-               return sum / divisor;
-             });
+  poolPlanes(
+      x, y, g, pool, 0.0f, [](float sum, float v) { return sum + v; },
+      [divisor](float sum) { return sum / divisor; });
 }
 
 void globalAvgPool(const float* x, int64_t batch, int64_t channels, int64_t spatial, float* y) {
