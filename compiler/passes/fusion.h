@@ -25,9 +25,10 @@ std::vector<ir::ValueId> kernelLeaves(const ir::Graph& graph, const ir::FusedKer
 
 /// Groups elementwise nodes into loops: a node joins the loop of its consumer when its result
 /// has that one use and the loop's result shape (so one loop iteration computes one element of
-/// every member). Legal because an elementwise member's element i depends only on element i of
-/// its operands (after broadcasting), so computing the tree per element gives the same values;
-/// the values inside the tree have no other reader, so nothing needs them in memory.
+/// every member), and at most one member is not cheap (kCheap: a transcendental activation). Legal
+/// because an elementwise member's element i depends only on element i of its operands (after
+/// broadcasting), so computing the tree per element gives the same values; the values inside the
+/// tree have no other reader, so nothing needs them in memory.
 class FuseElementwise : public Pass {
 public:
   std::string_view name() const override { return "fuse-elementwise"; }
