@@ -1,4 +1,4 @@
 # Shorthands for ./dev.sh (which works on a machine without make).
-.PHONY: run test asan bench build format
-run test asan bench build format:
+.PHONY: run test asan bench bench-fusion build format
+run test asan bench bench-fusion build format:
 	./dev.sh $@

@@ -4,6 +4,9 @@
 #   ./dev.sh test    build (release) and run the test suite
 #   ./dev.sh asan    build and run the test suite under AddressSanitizer + UBSan
 #   ./dev.sh bench   build (release) and run the benchmarks (not part of the tests)
+#   ./dev.sh bench-fusion [--batch B] [--runs R] [--threads T] [FILE.nn...]
+#                    build (release) and time every example and bench/models/ pattern with and
+#                    without fusion: speed-ups and tensor traffic saved
 #   ./dev.sh build   build (release) only
 #   ./dev.sh format  clang-format every source file
 set -euo pipefail
@@ -28,9 +31,10 @@ case "${1:-}" in
   asan) build asan-ubsan && ctest --preset asan-ubsan -j "$(nproc)" ;;
   build) build release ;;
   bench) build release && build/release/bench/nnc_activation_bench "${@:2}" ;;
+  bench-fusion) build release && build/release/bench/nnc_fusion_bench "${@:2}" ;;
   format) git ls-files '*.cpp' '*.h' | xargs clang-format -i ;;
   *)
-    sed -n '2,9p' "$0"
+    sed -n '2,11p' "$0"
     exit 2
     ;;
 esac
