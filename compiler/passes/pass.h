@@ -25,7 +25,7 @@ public:
   virtual ~Pass() = default;
   /// The name the pipeline and `--passes` use, e.g. "fold-batchnorm".
   virtual std::string_view name() const = 0;
-  /// One line for `nnc ir --list-passes` and the docs.
+  /// One line for the docs.
   virtual std::string_view summary() const = 0;
   /// Rewrites `graph` in place, leaving it valid (ir::verify passes); returns whether anything
   /// changed.

@@ -27,6 +27,14 @@ expect_in() { # file pattern description
   fi
 }
 
+expect_not_in() { # file pattern description
+  if grep -q -- "$2" "$1"; then
+    echo "FAIL: $3: '$2' in output"
+    cat "$1"
+    failures=$((failures + 1))
+  fi
+}
+
 printf 'model m {\n  input x: f32[N, 4]\n  y = rleu(x)\n  output y\n}\n' >"$tmp/bad.nn"
 printf 'model m {\n  input x: f32[N, 4]\n  y = relu(x)\n  output y\n}\n' >"$tmp/good.nn"
 
@@ -78,6 +86,7 @@ if sys.argv[1] == "make":
     write(sys.argv[2] + "/x.npy", [2, 3], [-2.0, -0.5, 0.0, 0.5, 2.0, 40.0])
     write(sys.argv[2] + "/x64.npy", [2, 3], [1.0] * 6, "<f8")
     write(sys.argv[2] + "/x4.npy", [2, 4], [1.0] * 8)
+    write(sys.argv[2] + "/image.npy", [2, 3, 32, 32], [math.sin(0.1 * i) for i in range(6144)])
 else:  # check sigmoid(x), computed by nnc, against Python's math
     got = read(sys.argv[2] + "/s.npy")
     xs = [-2.0, -0.5, 0.0, 0.5, 2.0, 40.0]
@@ -127,6 +136,48 @@ expect_exit 1 "run with a truncated weight file" "$nnc" run "$tmp/dense.nn" --in
 expect_exit 1 "run with a missing weight file" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --weights "$tmp/none.safetensors"
 expect_exit 0 "bench of the examples" "$nnc" bench "$root"/examples/*.nn --random-weights 1 --runs 2
 expect_in "$tmp/out" "| mobilenet | 1 |" "bench table"
+
+# Passes: --passes, --no-fusion, --print-after-all, nnc dot. Kernel lines start with "  kernel k"
+# ("kernel = [3, 3]" is a conv2d attribute).
+resnet="$root/examples/resnet.nn"
+mobilenet="$root/examples/mobilenet.nn"
+expect_exit 0 "ir --passes=default" "$nnc" ir "$resnet" --passes=default
+expect_in "$tmp/out" "^  kernel k0: conv2d + relu -> %stem" "fused kernel line"
+expect_in "$tmp/out" "^  folded stem.weight" "folded weight line"
+expect_exit 0 "ir --passes=none" "$nnc" ir "$resnet" --passes=none
+expect_not_in "$tmp/out" "^  kernel k" "no kernel line without passes"
+expect_not_in "$tmp/out" "^  folded " "no folded line without passes"
+expect_exit 0 "ir without --passes" "$nnc" ir "$resnet"
+expect_not_in "$tmp/out" "^  kernel k" "ir runs no passes by default"
+expect_exit 0 "ir --no-fusion" "$nnc" ir "$resnet" --passes=default --no-fusion
+expect_in "$tmp/out" "^  folded " "folded lines without fusion"
+expect_not_in "$tmp/out" "^  kernel k" "no kernel line without fusion"
+expect_exit 0 "ir --print-after-all" "$nnc" ir "$resnet" --passes=default --print-after-all
+expect_in "$tmp/out" "^// after fold-batchnorm$" "print-after-all header"
+expect_exit 2 "ir with an unknown pass" "$nnc" ir "$resnet" --passes=bogus
+expect_in "$tmp/err" "unknown pass 'bogus'" "unknown pass message"
+expect_exit 0 "dot" "$nnc" dot "$mobilenet"
+expect_in "$tmp/out" "^digraph" "dot output"
+expect_in "$tmp/out" "cluster_k0" "fused kernel cluster"
+expect_exit 0 "dot -o" "$nnc" dot "$mobilenet" -o "$tmp/mobilenet.dot"
+expect_in "$tmp/mobilenet.dot" "cluster_k0" "dot file"
+
+# The passes change no result beyond rounding: the summary of nnc run and the checksum of
+# nnc bench (6 significant digits) are the same with and without them.
+for passes in --passes=none --passes=default --no-fusion; do
+  expect_exit 0 "run $passes" "$nnc" run "$resnet" --input image="$tmp/image.npy" --random-weights 7 $passes
+  cp "$tmp/out" "$tmp/run$passes"
+  expect_exit 0 "bench $passes" "$nnc" bench "$resnet" --runs 1 --batch 2 --random-weights 7 $passes
+  awk -F'|' '$2 ~ /resnet/ { gsub(/ /, "", $6); print $6 }' "$tmp/out" >"$tmp/bench$passes"
+done
+expect_in "$tmp/run--passes=none" "^logits: f32\[2, 10\] min" "run summary of resnet"
+expect_in "$tmp/bench--passes=none" "[0-9]" "bench checksum of resnet"
+for passes in --passes=default --no-fusion; do
+  expect_exit 0 "run $passes gives the summary of --passes=none" diff "$tmp/run--passes=none" "$tmp/run$passes"
+  expect_exit 0 "bench $passes gives the checksum of --passes=none" diff "$tmp/bench--passes=none" "$tmp/bench$passes"
+done
+expect_exit 2 "run with an unknown pass" "$nnc" run "$resnet" --input image="$tmp/image.npy" --random-weights 7 --passes=bogus
+expect_in "$tmp/err" "unknown pass 'bogus'" "run unknown pass message"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failed"
