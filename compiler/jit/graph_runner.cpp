@@ -6,6 +6,7 @@
 #include "compiler/ir/internal_error.h"
 #include "compiler/ir/shape_rules.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/fused_plan.h"
 #include "compiler/jit/jit.h"
 #include "compiler/passes/fusion.h"
 #include "runtime/layers.h"
@@ -45,23 +46,6 @@ template <class Body> void parallelElements(runtime::ThreadPool& pool, int64_t n
         body(from, count);
     }
   });
-}
-
-ir::Shape knownShape(const std::vector<int64_t>& sizes) {
-  ir::Shape shape;
-  for (int64_t size : sizes)
-    shape.push_back(ir::Dim::known(size));
-  return shape;
-}
-
-/// The shape of a per-channel tensor (axis 1 of a result of `rank`), aligned on the right:
-/// [C, 1, ..., 1]; a single value is [1].
-std::vector<int64_t> channelShape(int64_t channels, int rank) {
-  if (channels == 1 || rank < 2)
-    return {channels};
-  std::vector<int64_t> shape(static_cast<size_t>(rank - 1), 1);
-  shape[0] = channels;
-  return shape;
 }
 
 int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
@@ -248,79 +232,13 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
   // Fused kernels: the expression, the leaves, the run split.
   std::vector<codegen::FusedExpression> expressions;
   for (const ir::FusedKernel& fused : graph_.fusedKernels()) {
-    Kernel kernel;
-    codegen::FusedExpression expression;
-    const ir::Shape& result = graph_.value(graph_.node(fused.root()).result).type.shape;
-    int rank = static_cast<int>(result.size());
-    std::vector<ir::Shape> leafShapes;
-    auto leafOf = [&](ir::ValueId value) {
-      for (size_t k = 0; k < kernel.leaves.size(); ++k)
-        if (kernel.leaves[k].value == value)
-          return codegen::FusedExpression::leaf(k);
-      throw InternalError("a fused kernel's operand is neither a leaf nor a member");
-    };
-    auto addConstant = [&](std::vector<float> data) {
-      std::vector<int64_t> shape = channelShape(static_cast<int64_t>(data.size()), rank);
-      leafShapes.push_back(knownShape(shape));
-      kernel.leaves.push_back(Leaf{UINT32_MAX, std::move(data), std::move(shape)});
-      return codegen::FusedExpression::leaf(kernel.leaves.size() - 1);
-    };
-    for (ir::ValueId value : passes::kernelLeaves(graph_, fused)) {
-      kernel.leaves.push_back(Leaf{value, {}, {}});
-      leafShapes.push_back(graph_.value(value).type.shape);
-    }
-    std::vector<int> stepOf(graph_.values().size(), -1);
-    for (size_t i = fused.epilogue ? 1 : 0; i < fused.nodes.size(); ++i) {
-      const ir::Node& node = graph_.node(fused.nodes[i]);
-      codegen::FusedStep step{node.op, node.attrs, {}};
-      for (ir::ValueId operand : node.operands)
-        step.operands.push_back(stepOf[operand] >= 0 ? stepOf[operand] : leafOf(operand));
-      if (node.op == ir::OpKind::Prelu) {
-        step.operands.push_back(addConstant(weight(node, "weight").data));
-      } else if (node.op == ir::OpKind::BatchNorm) {
-        // As runtime::batchNorm: in float, scale = (1 / sqrt(var + eps)) * weight and
-        // shift = bias - mean * scale.
-        const std::vector<float>& gamma = weight(node, "weight").data;
-        const std::vector<float>& beta = weight(node, "bias").data;
-        const std::vector<float>& mean = weight(node, "running_mean").data;
-        const std::vector<float>& var = weight(node, "running_var").data;
-        auto eps = static_cast<float>(std::get<double>(node.attr("eps")));
-        std::vector<float> scale(gamma.size()), shift(gamma.size());
-        for (size_t c = 0; c < gamma.size(); ++c) {
-          scale[c] = 1.0f / std::sqrt(var[c] + eps) * gamma[c];
-          shift[c] = beta[c] - mean[c] * scale[c];
-        }
-        step.operands.push_back(addConstant(std::move(scale)));
-        step.operands.push_back(addConstant(std::move(shift)));
-      }
-      stepOf[node.result] = static_cast<int>(expression.steps.size());
-      expression.steps.push_back(std::move(step));
-    }
-    // The run: for an epilogue, what the layer finishes at once (a row of a dense or maxout
-    // output, a channel plane of a conv2d output); else the longest suffix of axes over which
-    // every leaf is whole or constant.
-    auto fits = [&](size_t split) {
-      return std::all_of(leafShapes.begin(), leafShapes.end(), [&](const ir::Shape& shape) {
-        return passes::runShape(shape, result, split) != passes::RunShape::Mixed;
-      });
-    };
-    if (fused.epilogue) {
-      bool conv = graph_.node(fused.nodes.front()).op == ir::OpKind::Conv2d;
-      kernel.split = static_cast<size_t>(rank - (conv ? 2 : 1));
-    } else {
-      kernel.split = 0;
-      while (!fits(kernel.split))
-        ++kernel.split;
-    }
-    if (!fits(kernel.split))
-      throw InternalError("a fused epilogue's operands do not fit the layer's runs");
-    for (const ir::Shape& shape : leafShapes) {
-      bool scalar = passes::runShape(shape, result, kernel.split) == passes::RunShape::Constant;
-      kernel.scalar.push_back(scalar);
-      expression.leafIsScalar.push_back(scalar);
-    }
-    kernels_.push_back(std::move(kernel));
-    expressions.push_back(std::move(expression));
+    FusedPlan plan = planFusedKernel(
+        graph_, fused, [this](const ir::Node& node, std::string_view role) -> const Tensor& {
+          return weight(node, role);
+        });
+    kernels_.push_back(
+        Kernel{nullptr, std::move(plan.leaves), plan.expression.leafIsScalar, plan.split});
+    expressions.push_back(std::move(plan.expression));
   }
 
   // Kernels that compute the same expression share one function (their leaves differ).
@@ -447,8 +365,8 @@ void GraphRunner::execute(const Step& step, const std::vector<View>& values, con
   const Kernel& kernel = kernels_[static_cast<size_t>(step.kernel)];
   const ir::FusedKernel& fused = graph_.fusedKernels()[static_cast<size_t>(step.kernel)];
   std::vector<LeafView> leaves;
-  for (const Leaf& leaf : kernel.leaves) {
-    if (leaf.value == UINT32_MAX)
+  for (const FusedLeaf& leaf : kernel.leaves) {
+    if (leaf.value == FusedLeaf::kConstant)
       leaves.push_back({leaf.constant.data(), leaf.constantShape});
     else if (fused.epilogue && leaf.value == graph_.node(fused.nodes.front()).result)
       leaves.push_back({out.data, out.shape}); // the layer writes there first

@@ -7,6 +7,7 @@
 #include "compiler/ir/graph.h"
 #include "compiler/jit/compiled_activation.h"
 #include "compiler/jit/fused_call.h"
+#include "compiler/jit/fused_plan.h"
 #include "compiler/jit/model_weights.h"
 #include "compiler/passes/pipeline.h"
 #include "runtime/layers.h"
@@ -69,16 +70,10 @@ private:
     size_t capacity = 0; ///< floats
     std::unique_ptr<float[], FreeAligned> data;
   };
-  /// A leaf of a fused kernel: a value, or a per-channel tensor the runner owns.
-  struct Leaf {
-    ir::ValueId value = UINT32_MAX;
-    std::vector<float> constant;
-    std::vector<int64_t> constantShape; ///< aligned on the right against the result
-  };
   /// A compiled ir::FusedKernel.
   struct Kernel {
     FusedFn fn = nullptr;
-    std::vector<Leaf> leaves;
+    std::vector<FusedLeaf> leaves;
     std::vector<bool> scalar; ///< per leaf, as compiled
     size_t split = 0;         ///< the first axis of a call's run
   };
