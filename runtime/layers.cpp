@@ -202,36 +202,6 @@ void convSingleInputChannel(const float* x, const float* weight, const float* bi
       grainFor(planeSize * taps));
 }
 
-/// im2col of one group of one image: col[(oh * outW + ow) * depth + (ci * kernelH + kh) *
-/// kernelW + kw] = x[ci, ih, iw], or 0 outside the input; depth = channels * kernelH * kernelW,
-/// which is the layout of a weight row.
-void im2col(const float* x, int64_t channels, const Conv2dGeometry& g, float* col,
-            ThreadPool& pool) {
-  int64_t depth = channels * g.kernelH * g.kernelW;
-  pool.parallelFor(
-      g.outH,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t oh = begin; oh < end; ++oh)
-          for (int64_t ow = 0; ow < g.outW; ++ow) {
-            float* out = col + (oh * g.outW + ow) * depth;
-            for (int64_t ci = 0; ci < channels; ++ci)
-              for (int64_t kh = 0; kh < g.kernelH; ++kh) {
-                int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-                if (ih < 0 || ih >= g.inH) {
-                  std::fill(out, out + g.kernelW, 0.0f);
-                  out += g.kernelW;
-                  continue;
-                }
-                const float* xRow = x + (ci * g.inH + ih) * g.inW;
-                for (int64_t kw = 0; kw < g.kernelW; ++kw) {
-                  int64_t iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
-                  *out++ = iw >= 0 && iw < g.inW ? xRow[iw] : 0.0f;
-                }
-              }
-          }
-      },
-      grainFor(g.outW * depth));
-}
 
 /// The window of one pooling output along one axis: [begin, end) of input positions inside the
 /// input.
@@ -334,6 +304,34 @@ void broadcastWith(Op op, const float* a, const std::vector<int64_t>& aShape, co
 void dense(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
            int64_t units, float* y, ThreadPool& pool, Epilogue epilogue) {
   gemm(Gemm{x, in, weight, in, bias, y, units, 1, rows, units, in, epilogue, y}, pool);
+}
+
+void im2col(const float* x, int64_t channels, const Conv2dGeometry& g, float* col,
+            ThreadPool& pool) {
+  int64_t depth = channels * g.kernelH * g.kernelW;
+  pool.parallelFor(
+      g.outH,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t oh = begin; oh < end; ++oh)
+          for (int64_t ow = 0; ow < g.outW; ++ow) {
+            float* out = col + (oh * g.outW + ow) * depth;
+            for (int64_t ci = 0; ci < channels; ++ci)
+              for (int64_t kh = 0; kh < g.kernelH; ++kh) {
+                int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+                if (ih < 0 || ih >= g.inH) {
+                  std::fill(out, out + g.kernelW, 0.0f);
+                  out += g.kernelW;
+                  continue;
+                }
+                const float* xRow = x + (ci * g.inH + ih) * g.inW;
+                for (int64_t kw = 0; kw < g.kernelW; ++kw) {
+                  int64_t iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+                  *out++ = iw >= 0 && iw < g.inW ? xRow[iw] : 0.0f;
+                }
+              }
+          }
+      },
+      grainFor(g.outW * depth));
 }
 
 void conv2d(const float* x, const float* weight, const float* bias, float* y,

@@ -46,6 +46,12 @@ struct Conv2dGeometry {
 void conv2d(const float* x, const float* weight, const float* bias, float* y,
             const Conv2dGeometry& g, ThreadPool& pool, Epilogue epilogue = {});
 
+/// im2col of one group of one image (x is its first input channel): col[(oh * outW + ow) * depth
+/// + (ci * kernelH + kh) * kernelW + kw] = x[ci, ih, iw], or 0 outside the input; depth =
+/// channels * kernelH * kernelW, the layout of a weight row. Parallel over output rows.
+void im2col(const float* x, int64_t channels, const Conv2dGeometry& g, float* col,
+            ThreadPool& pool);
+
 /// The sizes of a 2-D pooling (ceil_mode=false: every window starts inside the padded input).
 struct Pool2dGeometry {
   int64_t batch = 0, channels = 0, inH = 0, inW = 0, kernelH = 0, kernelW = 0, strideH = 0,

@@ -2,6 +2,7 @@
 
 #include "compiler/codegen/activation_kernels.h"
 #include "compiler/codegen/fused_kernel.h"
+#include "compiler/codegen/gemm_kernel.h"
 #include "compiler/codegen/prelu_kernel.h"
 #include "compiler/ir/internal_error.h"
 #include "compiler/ir/shape_rules.h"
@@ -165,6 +166,7 @@ GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, 
   jit_ = std::move(*created);
   planSteps();
   compileKernels(isa);
+  packWeights();
   compileMs_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -256,6 +258,11 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
     symbols.push_back(request.name);
   for (size_t k = 0; k < distinct.size(); ++k)
     symbols.push_back(fusedName(k));
+  bool anyGemm = false;
+  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id)
+    anyGemm |= usesGemm(id);
+  if (anyGemm)
+    symbols.emplace_back("gemm");
   if (anyPrelu)
     symbols.emplace_back("prelu");
   auto compiled = compileModule(
@@ -265,6 +272,8 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
           codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
         for (size_t k = 0; k < distinct.size(); ++k)
           codegen::emitFusedKernel(module, fusedName(k), isa, distinct[k]);
+        if (anyGemm)
+          codegen::emitGemmKernel(module, "gemm", isa);
         if (anyPrelu)
           codegen::emitPreluKernel(module, "prelu", isa);
       },
@@ -280,6 +289,44 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
     kernels_[k].fn = reinterpret_cast<FusedFn>(addresses[requests.size() + functionOf[k]]);
   if (anyPrelu)
     prelu_ = reinterpret_cast<PreluKernel>(addresses.back());
+  if (anyGemm)
+    gemm_ = {reinterpret_cast<GemmKernelFn>(addresses[addresses.size() - (anyPrelu ? 2 : 1)]),
+             codegen::gemmTile(isa)};
+}
+
+bool GraphRunner::usesGemm(ir::NodeId id) const {
+  const ir::Node& node = graph_.node(id);
+  if (node.op == ir::OpKind::Dense || node.op == ir::OpKind::Maxout)
+    return true;
+  if (node.op != ir::OpKind::Conv2d)
+    return false;
+  // Depthwise (one input channel per group) keeps the direct loop.
+  const ir::Dim& channels = graph_.value(node.operands[0]).type.shape.at(1);
+  return channels.isKnown() && channels.size() / intAttr(node, "groups") > 1;
+}
+
+void GraphRunner::packWeights() {
+  packed_.clear();
+  packed_.resize(graph_.nodes().size());
+  if (!gemm_.fn)
+    return;
+  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
+    if (!usesGemm(id))
+      continue;
+    const ir::Node& node = graph_.node(id);
+    const Tensor& w = weight(node, "weight");
+    if (node.op == ir::OpKind::Conv2d) {
+      runtime::Conv2dGeometry g;
+      g.inChannels = graph_.value(node.operands[0]).type.shape[1].size();
+      g.outChannels = w.shape[0];
+      g.kernelH = w.shape[2];
+      g.kernelW = w.shape[3];
+      g.groups = intAttr(node, "groups");
+      packed_[id] = packConvWeights(gemm_, w.data.data(), g);
+    } else {
+      packed_[id] = packDenseWeights(gemm_, w.data.data(), w.shape[0], w.shape[1]);
+    }
+  }
 }
 
 const Tensor& GraphRunner::weight(const ir::Node& node, std::string_view role) const {
@@ -414,16 +461,24 @@ void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, co
   case ir::OpKind::Dense: {
     int64_t in = x.shape.back();
     int64_t units = out.shape.back();
-    runtime::dense(x.data, x.count / std::max<int64_t>(in, 1), in,
-                   weight(node, "weight").data.data(), optionalBias("bias"), units, y, pool_,
-                   epilogue);
+    int64_t rows = x.count / std::max<int64_t>(in, 1);
+    if (!packed_[id].empty())
+      denseGemm(gemm_, packed_[id], x.data, rows, in, optionalBias("bias"), y, epilogue, pool_);
+    else
+      runtime::dense(x.data, rows, in, weight(node, "weight").data.data(), optionalBias("bias"),
+                     units, y, pool_, epilogue);
     return;
   }
   case ir::OpKind::Maxout: {
     int64_t in = x.shape.back();
-    runtime::maxout(x.data, x.count / std::max<int64_t>(in, 1), in,
-                    weight(node, "weight").data.data(), weight(node, "bias").data.data(),
-                    intAttr(node, "units"), intAttr(node, "pieces"), y, pool_, epilogue);
+    int64_t rows = x.count / std::max<int64_t>(in, 1);
+    if (!packed_[id].empty())
+      maxoutGemm(gemm_, packed_[id], x.data, rows, in, weight(node, "bias").data.data(),
+                 intAttr(node, "units"), intAttr(node, "pieces"), y, epilogue, pool_);
+    else
+      runtime::maxout(x.data, rows, in, weight(node, "weight").data.data(),
+                      weight(node, "bias").data.data(), intAttr(node, "units"),
+                      intAttr(node, "pieces"), y, pool_, epilogue);
     return;
   }
   case ir::OpKind::Conv2d: {
@@ -446,8 +501,11 @@ void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, co
                               padLeft,      dilation[0],
                               dilation[1],  intAttr(node, "groups"),
                               out.shape[2], out.shape[3]};
-    runtime::conv2d(x.data, weight(node, "weight").data.data(), optionalBias("bias"), y, g, pool_,
-                    epilogue);
+    if (!packed_[id].empty())
+      convGemm(gemm_, packed_[id], x.data, optionalBias("bias"), y, g, epilogue, pool_);
+    else
+      runtime::conv2d(x.data, weight(node, "weight").data.data(), optionalBias("bias"), y, g, pool_,
+                      epilogue);
     return;
   }
   case ir::OpKind::MaxPool:

@@ -8,6 +8,7 @@
 #include "compiler/jit/compiled_activation.h"
 #include "compiler/jit/fused_call.h"
 #include "compiler/jit/fused_plan.h"
+#include "compiler/jit/gemm_layers.h"
 #include "compiler/jit/model_weights.h"
 #include "compiler/passes/pipeline.h"
 #include "runtime/layers.h"
@@ -88,6 +89,9 @@ private:
 
   void planSteps();
   void compileKernels(const codegen::TargetIsa& isa);
+  /// Whether node `id` runs on the JIT GEMM.
+  bool usesGemm(ir::NodeId id) const;
+  void packWeights();
   void execute(const Step& step, const std::vector<View>& values, const View& out);
   /// Runs one node; a dense, conv2d or maxout applies `epilogue` to its output blocks.
   void executeNode(ir::NodeId id, const std::vector<View>& values, const View& out,
@@ -102,7 +106,9 @@ private:
   std::vector<Kernel> kernels_;
   std::vector<UnaryKernel> activations_; ///< per node; for activations outside fused kernels
   PreluKernel prelu_ = nullptr;
-  std::vector<size_t> lastRead_; ///< per value: the last step that reads it
+  GemmKernel gemm_;                   ///< for dense, maxout and (not depthwise) conv2d
+  std::vector<PackedWeights> packed_; ///< per node: its weights in the GEMM's panels
+  std::vector<size_t> lastRead_;      ///< per value: the last step that reads it
   double compileMs_ = 0;
   MemoryUse memory_;
   std::multimap<size_t, Buffer> freeBuffers_; ///< by capacity, between and during runs

@@ -1,0 +1,145 @@
+#include "compiler/codegen/gemm_kernel.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+
+#include <vector>
+
+namespace nnc::codegen {
+
+GemmTile gemmTile(const TargetIsa& isa) {
+  switch (isa.kind) {
+  case IsaKind::Avx512:
+    return {6, 64};
+  case IsaKind::Avx2:
+    return {6, 16};
+  case IsaKind::Sse:
+    return {6, 8};
+  }
+  return {};
+}
+
+llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa) {
+  GemmTile tile = gemmTile(isa);
+  unsigned width = isa.vectorWidth;
+  unsigned vectors = tile.nr / width;
+  llvm::LLVMContext& context = module.getContext();
+  auto* ptr = llvm::PointerType::get(context, 0);
+  auto* i64 = llvm::Type::getInt64Ty(context);
+  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
+                                       {ptr, ptr, ptr, i64, i64, ptr, ptr}, false);
+  llvm::Function* kernel =
+      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
+  std::string bits = std::to_string(isa.vectorBits());
+  kernel->addFnAttr("prefer-vector-width", bits);
+  kernel->addFnAttr("min-legal-vector-width", bits);
+  kernel->addFnAttr("target-cpu", isa.cpu);
+  kernel->addFnAttr(llvm::Attribute::NoUnwind);
+  auto args = kernel->arg_begin();
+  llvm::Value* a = &*args++;
+  llvm::Value* b = &*args++;
+  llvm::Value* c = &*args++;
+  llvm::Value* ldc = &*args++;
+  llvm::Value* k = &*args++;
+  llvm::Value* colBias = &*args++;
+  llvm::Value* rowBias = &*args;
+
+  auto* entry = llvm::BasicBlock::Create(context, "entry", kernel);
+  auto* loop = llvm::BasicBlock::Create(context, "k.loop", kernel);
+  auto* done = llvm::BasicBlock::Create(context, "k.done", kernel);
+  llvm::IRBuilder<> builder(entry);
+  llvm::Type* f32 = builder.getFloatTy();
+  auto* vector = llvm::FixedVectorType::get(f32, width);
+  llvm::Value* zero = llvm::Constant::getNullValue(vector);
+  builder.CreateCondBr(builder.CreateICmpSGT(k, builder.getInt64(0)), loop, done);
+
+  // The k loop: the accumulators are phis, one per (row, vector of columns).
+  builder.SetInsertPoint(loop);
+  llvm::PHINode* p = builder.CreatePHI(i64, 2, "p");
+  p->addIncoming(builder.getInt64(0), entry);
+  std::vector<llvm::PHINode*> accumulators;
+  for (unsigned i = 0; i < tile.mr * vectors; ++i) {
+    accumulators.push_back(builder.CreatePHI(vector, 2, "acc"));
+    accumulators.back()->addIncoming(zero, entry);
+  }
+  std::vector<llvm::Value*> row;
+  llvm::Value* bRow = builder.CreateGEP(f32, b, builder.CreateMul(p, builder.getInt64(tile.nr)));
+  for (unsigned v = 0; v < vectors; ++v)
+    row.push_back(builder.CreateAlignedLoad(
+        vector, builder.CreateConstGEP1_64(f32, bRow, v * width), llvm::Align(64)));
+  llvm::Value* aColumn = builder.CreateGEP(f32, a, builder.CreateMul(p, builder.getInt64(tile.mr)));
+  std::vector<llvm::Value*> next;
+  for (unsigned r = 0; r < tile.mr; ++r) {
+    llvm::Value* scalar =
+        builder.CreateAlignedLoad(f32, builder.CreateConstGEP1_64(f32, aColumn, r), llvm::Align(4));
+    llvm::Value* broadcast = builder.CreateVectorSplat(width, scalar);
+    for (unsigned v = 0; v < vectors; ++v)
+      next.push_back(builder.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vector},
+                                             {broadcast, row[v], accumulators[r * vectors + v]}));
+  }
+  llvm::Value* pNext = builder.CreateAdd(p, builder.getInt64(1));
+  p->addIncoming(pNext, loop);
+  for (size_t i = 0; i < accumulators.size(); ++i)
+    accumulators[i]->addIncoming(next[i], loop);
+  builder.CreateCondBr(builder.CreateICmpSLT(pNext, k), loop, done);
+
+  // Biases, then one store per accumulator.
+  builder.SetInsertPoint(done);
+  std::vector<llvm::Value*> sums;
+  for (size_t i = 0; i < accumulators.size(); ++i) {
+    llvm::PHINode* sum = builder.CreatePHI(vector, 2, "sum");
+    sum->addIncoming(zero, entry);
+    sum->addIncoming(next[i], loop);
+    sums.push_back(sum);
+  }
+  auto* withColumns = llvm::BasicBlock::Create(context, "col.bias", kernel);
+  auto* afterColumns = llvm::BasicBlock::Create(context, "col.done", kernel);
+  builder.CreateCondBr(builder.CreateIsNotNull(colBias), withColumns, afterColumns);
+  builder.SetInsertPoint(withColumns);
+  std::vector<llvm::Value*> biased;
+  for (unsigned r = 0; r < tile.mr; ++r)
+    for (unsigned v = 0; v < vectors; ++v) {
+      llvm::Value* bias = builder.CreateAlignedLoad(
+          vector, builder.CreateConstGEP1_64(f32, colBias, v * width), llvm::Align(4));
+      biased.push_back(builder.CreateFAdd(sums[r * vectors + v], bias));
+    }
+  builder.CreateBr(afterColumns);
+  builder.SetInsertPoint(afterColumns);
+  for (size_t i = 0; i < sums.size(); ++i) {
+    llvm::PHINode* merged = builder.CreatePHI(vector, 2);
+    merged->addIncoming(sums[i], done);
+    merged->addIncoming(biased[i], withColumns);
+    sums[i] = merged;
+  }
+  auto* withRows = llvm::BasicBlock::Create(context, "row.bias", kernel);
+  auto* store = llvm::BasicBlock::Create(context, "store", kernel);
+  builder.CreateCondBr(builder.CreateIsNotNull(rowBias), withRows, store);
+  builder.SetInsertPoint(withRows);
+  biased.clear();
+  for (unsigned r = 0; r < tile.mr; ++r) {
+    llvm::Value* bias = builder.CreateVectorSplat(
+        width, builder.CreateAlignedLoad(f32, builder.CreateConstGEP1_64(f32, rowBias, r),
+                                         llvm::Align(4)));
+    for (unsigned v = 0; v < vectors; ++v)
+      biased.push_back(builder.CreateFAdd(sums[r * vectors + v], bias));
+  }
+  builder.CreateBr(store);
+  builder.SetInsertPoint(store);
+  std::vector<llvm::Value*> results;
+  for (size_t i = 0; i < sums.size(); ++i) {
+    llvm::PHINode* merged = builder.CreatePHI(vector, 2);
+    merged->addIncoming(sums[i], afterColumns);
+    merged->addIncoming(biased[i], withRows);
+    results.push_back(merged);
+  }
+  for (unsigned r = 0; r < tile.mr; ++r) {
+    llvm::Value* cRow = builder.CreateGEP(f32, c, builder.CreateMul(builder.getInt64(r), ldc));
+    for (unsigned v = 0; v < vectors; ++v)
+      builder.CreateAlignedStore(results[r * vectors + v],
+                                 builder.CreateConstGEP1_64(f32, cRow, v * width), llvm::Align(4));
+  }
+  builder.CreateRetVoid();
+  return kernel;
+}
+
+} // namespace nnc::codegen

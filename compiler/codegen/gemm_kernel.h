@@ -1,0 +1,28 @@
+// The GEMM micro-kernel: an MR x NR tile of C = A·B accumulated in vector registers.
+#pragma once
+
+#include "compiler/codegen/target.h"
+
+#include <llvm/IR/Module.h>
+
+namespace nnc::codegen {
+
+/// The register tile for an ISA: MR rows by NR columns, NR a whole number of vectors, sized so
+/// that the MR·NR/width accumulators, one row of B and a broadcast of A fit the registers
+/// (AVX-512: 6 x 64 in 24 of 32 registers; AVX2: 6 x 16 in 12 of 16; SSE: 6 x 8 in 12 of 16).
+struct GemmTile {
+  unsigned mr = 6;
+  unsigned nr = 8;
+};
+GemmTile gemmTile(const TargetIsa& isa);
+
+/// Emits `void name(const float* a, const float* b, float* c, int64_t ldc, int64_t k,
+/// const float* colBias, const float* rowBias)`:
+///   c[r·ldc + j] = Σ_{p<k} a[p·MR + r]·b[p·NR + j] + colBias[j] + rowBias[r]
+/// for r < MR and j < NR, with each bias left out when its pointer is null. `a` is a panel of
+/// MR rows of A and `b` a panel of NR columns of B, both k-major (packed by the caller, b
+/// aligned to 64 bytes). The products accumulate in order of p with multiply-adds (fused on
+/// AVX-512 and AVX2), the column bias is added before the row bias, and c is written once.
+llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa);
+
+} // namespace nnc::codegen

@@ -1,0 +1,92 @@
+#include "compiler/jit/gemm.h"
+
+#include "compiler/ir/internal_error.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace nnc::jit {
+
+PackedMatrix::PackedMatrix(int64_t rows, int64_t k, unsigned width)
+    : rows_(rows), k_(k), width_(width) {
+  size_t count = static_cast<size_t>(std::max<int64_t>(panels() * k * width, 1));
+  data_.reset(static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t(64))));
+  std::memset(data_.get(), 0, count * sizeof(float));
+}
+
+void PackedMatrix::packRows(const float* src, int64_t ld) {
+  for (int64_t q = 0; q < panels(); ++q) {
+    float* out = data_.get() + q * k_ * width_;
+    int64_t valid = std::min<int64_t>(width_, rows_ - q * width_);
+    for (int64_t r = 0; r < valid; ++r) {
+      const float* row = src + (q * width_ + r) * ld;
+      for (int64_t p = 0; p < k_; ++p)
+        out[p * width_ + r] = row[p];
+    }
+  }
+}
+
+void PackedMatrix::packColumns(const float* src, int64_t ld) {
+  for (int64_t q = 0; q < panels(); ++q) {
+    float* out = data_.get() + q * k_ * width_;
+    int64_t valid = std::min<int64_t>(width_, rows_ - q * width_);
+    for (int64_t p = 0; p < k_; ++p)
+      std::memcpy(out + p * width_, src + p * ld + q * width_,
+                  static_cast<size_t>(valid) * sizeof(float));
+  }
+}
+
+void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix& a,
+          const PackedMatrix& b, float* c, int64_t ldc, const float* colBias, const float* rowBias,
+          runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool) {
+  if (a.width() != tile.mr || b.width() != tile.nr || a.k() != b.k())
+    throw InternalError("gemm operands are not packed for the kernel's tile");
+  int64_t m = a.rows(), n = b.rows();
+  if (m <= 0 || n <= 0)
+    return;
+  int64_t mPanels = a.panels(), nPanels = b.panels();
+  int64_t start = c - output;
+  // Work per task (one tile): enough tiles per chunk that a thread's wake-up pays.
+  int64_t tileWork = int64_t{tile.mr} * tile.nr * std::max<int64_t>(a.k(), 1);
+  int64_t grain = std::max<int64_t>(1, (int64_t{1} << 17) / tileWork);
+  pool.parallelFor(
+      mPanels * nPanels,
+      [&](int64_t begin, int64_t end) {
+        alignas(64) float edge[8 * 64];
+        for (int64_t task = begin; task < end; ++task) {
+          int64_t nq = task / mPanels, mq = task % mPanels;
+          int64_t i0 = mq * tile.mr, j0 = nq * tile.nr;
+          int64_t rows = std::min<int64_t>(tile.mr, m - i0);
+          int64_t cols = std::min<int64_t>(tile.nr, n - j0);
+          const float* rowBiasHere = rowBias ? rowBias + i0 : nullptr;
+          const float* colBiasHere = colBias ? colBias + j0 : nullptr;
+          float* target = c + i0 * ldc + j0;
+          if (rows == tile.mr && cols == tile.nr) {
+            kernel(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere);
+          } else {
+            // An edge tile: computed whole into a buffer (biases read past the end only
+            // through padded copies), then its valid part copied out.
+            alignas(64) float colPad[64] = {};
+            alignas(64) float rowPad[8] = {};
+            if (colBiasHere) {
+              std::memcpy(colPad, colBiasHere, static_cast<size_t>(cols) * sizeof(float));
+              colBiasHere = colPad;
+            }
+            if (rowBiasHere) {
+              std::memcpy(rowPad, rowBiasHere, static_cast<size_t>(rows) * sizeof(float));
+              rowBiasHere = rowPad;
+            }
+            kernel(a.panel(mq), b.panel(nq), edge, tile.nr, a.k(), colBiasHere, rowBiasHere);
+            for (int64_t r = 0; r < rows; ++r)
+              std::memcpy(target + r * ldc, edge + r * tile.nr,
+                          static_cast<size_t>(cols) * sizeof(float));
+          }
+          if (epilogue)
+            for (int64_t r = 0; r < rows; ++r)
+              epilogue.apply(epilogue.context, output, start + (i0 + r) * ldc + j0, cols);
+        }
+      },
+      grain);
+}
+
+} // namespace nnc::jit

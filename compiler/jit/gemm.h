@@ -1,0 +1,53 @@
+// The JIT GEMM: operands packed into the micro-kernel's panels, and the loops around it.
+#pragma once
+
+#include "compiler/codegen/gemm_kernel.h"
+#include "runtime/layers.h"
+#include "runtime/thread_pool.h"
+
+#include <cstdint>
+#include <memory>
+#include <new>
+
+namespace nnc::jit {
+
+/// `void kernel(a, b, c, ldc, k, colBias, rowBias)`: see codegen/gemm_kernel.h.
+using GemmKernelFn = void (*)(const float*, const float*, float*, int64_t, int64_t, const float*,
+                              const float*);
+
+/// A matrix of `rows` x `k` packed into panels of `width` rows, k-major: element (q·width + r, p)
+/// is at data[(q·k + p)·width + r], and rows past the last are zero. 64-byte aligned.
+class PackedMatrix {
+public:
+  PackedMatrix() = default;
+  PackedMatrix(int64_t rows, int64_t k, unsigned width);
+
+  /// Packs src[i·ld + p] (row-major rows x k).
+  void packRows(const float* src, int64_t ld);
+  /// Packs src[p·ld + i] (k-major: k rows of `rows` contiguous elements each).
+  void packColumns(const float* src, int64_t ld);
+
+  int64_t rows() const { return rows_; }
+  int64_t k() const { return k_; }
+  unsigned width() const { return width_; }
+  int64_t panels() const { return (rows_ + width_ - 1) / width_; }
+  const float* panel(int64_t q) const { return data_.get() + q * k_ * width_; }
+
+private:
+  struct FreeAligned {
+    void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+  };
+  int64_t rows_ = 0, k_ = 0;
+  unsigned width_ = 1;
+  std::unique_ptr<float[], FreeAligned> data_;
+};
+
+/// C = A·Bᵀ for A packed as MR-row panels (M x K) and B as NR-row panels (N x K):
+/// c[i·ldc + j] = Σ_p A(i, p)·B(j, p) + colBias[j] + rowBias[i] (either bias may be null) for
+/// i < M, j < N. Each finished tile's rows go to `epilogue` (offsets from `output`, which c lies
+/// in). Parallel over panels of B, so each thread keeps its panels of B in cache.
+void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix& a,
+          const PackedMatrix& b, float* c, int64_t ldc, const float* colBias, const float* rowBias,
+          runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool);
+
+} // namespace nnc::jit

@@ -1,0 +1,111 @@
+#include "compiler/jit/gemm_layers.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnc::jit {
+
+namespace {
+
+/// A max that keeps the first NaN it meets, as runtime::maxout does.
+float maxPropagatingNan(float m, float v) {
+  return (v > m || std::isnan(v)) ? v : m;
+}
+
+bool readsInputAsIs(const runtime::Conv2dGeometry& g) {
+  return g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 &&
+         g.padLeft == 0 && g.outH == g.inH && g.outW == g.inW;
+}
+
+} // namespace
+
+PackedWeights packDenseWeights(const GemmKernel& kernel, const float* weight, int64_t units,
+                               int64_t in) {
+  PackedWeights packed;
+  packed.emplace_back(units, in, kernel.tile.nr);
+  packed.back().packRows(weight, in);
+  return packed;
+}
+
+PackedWeights packConvWeights(const GemmKernel& kernel, const float* weight,
+                              const runtime::Conv2dGeometry& g) {
+  int64_t outPerGroup = g.outChannels / g.groups;
+  int64_t depth = g.inChannels / g.groups * g.kernelH * g.kernelW;
+  PackedWeights packed;
+  for (int64_t group = 0; group < g.groups; ++group) {
+    packed.emplace_back(outPerGroup, depth, kernel.tile.mr);
+    packed.back().packRows(weight + group * outPerGroup * depth, depth);
+  }
+  return packed;
+}
+
+void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x, int64_t rows,
+               int64_t in, const float* bias, float* y, runtime::Epilogue epilogue,
+               runtime::ThreadPool& pool) {
+  PackedMatrix a(rows, in, kernel.tile.mr);
+  a.packRows(x, in);
+  const PackedMatrix& b = weights.front();
+  gemm(kernel.fn, kernel.tile, a, b, y, b.rows(), bias, nullptr, epilogue, y, pool);
+}
+
+void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
+                int64_t rows, int64_t in, const float* bias, int64_t units, int64_t pieces,
+                float* y, runtime::Epilogue epilogue, runtime::ThreadPool& pool) {
+  constexpr int64_t kBlockRows = 64;
+  int64_t outputs = units * pieces;
+  std::vector<float> z(static_cast<size_t>(std::min(rows, kBlockRows) * outputs));
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+    int64_t block = std::min(kBlockRows, rows - r0);
+    PackedMatrix a(block, in, kernel.tile.mr);
+    a.packRows(x + r0 * in, in);
+    gemm(kernel.fn, kernel.tile, a, weights.front(), z.data(), outputs, bias, nullptr, {}, z.data(),
+         pool);
+    for (int64_t r = 0; r < block; ++r) {
+      for (int64_t j = 0; j < units; ++j) {
+        const float* candidates = z.data() + r * outputs + j * pieces;
+        float m = candidates[0];
+        for (int64_t k = 1; k < pieces; ++k)
+          m = maxPropagatingNan(m, candidates[k]);
+        y[(r0 + r) * units + j] = m;
+      }
+      if (epilogue)
+        epilogue.apply(epilogue.context, y, (r0 + r) * units, units);
+    }
+  }
+}
+
+void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
+              const float* bias, float* y, const runtime::Conv2dGeometry& g,
+              runtime::Epilogue epilogue, runtime::ThreadPool& pool) {
+  int64_t inPerGroup = g.inChannels / g.groups;
+  int64_t outPerGroup = g.outChannels / g.groups;
+  int64_t depth = inPerGroup * g.kernelH * g.kernelW;
+  int64_t positions = g.outH * g.outW;
+  bool asIs = readsInputAsIs(g);
+  // One (image, group) product per chunk when there are enough of them for the threads (the
+  // GEMM and im2col inside then run inline); else each product is split across the threads.
+  int64_t products = g.batch * g.groups;
+  int64_t grain = products >= pool.threads() ? 1 : products;
+  pool.parallelFor(
+      products,
+      [&](int64_t begin, int64_t end) {
+        std::vector<float> col(asIs ? 0 : static_cast<size_t>(positions * depth));
+        PackedMatrix patches(positions, depth, kernel.tile.nr);
+        for (int64_t product = begin; product < end; ++product) {
+          int64_t n = product / g.groups, group = product % g.groups;
+          const float* input = x + (n * g.inChannels + group * inPerGroup) * g.inH * g.inW;
+          if (asIs) {
+            patches.packColumns(input, positions); // [in channels, positions]: k-major already
+          } else {
+            runtime::im2col(input, inPerGroup, g, col.data(), pool);
+            patches.packRows(col.data(), depth);
+          }
+          float* out = y + (n * g.outChannels + group * outPerGroup) * positions;
+          gemm(kernel.fn, kernel.tile, weights[static_cast<size_t>(group)], patches, out, positions,
+               nullptr, bias ? bias + group * outPerGroup : nullptr, epilogue, y, pool);
+        }
+      },
+      grain);
+}
+
+} // namespace nnc::jit

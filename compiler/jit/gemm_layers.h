@@ -1,0 +1,43 @@
+// dense, maxout and conv2d on the JIT GEMM: weights packed once, inputs packed per run.
+#pragma once
+
+#include "compiler/jit/gemm.h"
+
+#include <vector>
+
+namespace nnc::jit {
+
+struct GemmKernel {
+  GemmKernelFn fn = nullptr;
+  codegen::GemmTile tile;
+};
+
+/// A layer's weights in the kernel's panels: one matrix for dense and maxout (as the B operand,
+/// NR-row panels of [units, in]), one per group for conv2d (as the A operand, MR-row panels of
+/// [out per group, in per group · kernelH · kernelW]).
+using PackedWeights = std::vector<PackedMatrix>;
+
+PackedWeights packDenseWeights(const GemmKernel& kernel, const float* weight, int64_t units,
+                               int64_t in);
+PackedWeights packConvWeights(const GemmKernel& kernel, const float* weight,
+                              const runtime::Conv2dGeometry& g);
+
+/// runtime::dense on the JIT GEMM (same layouts and epilogue contract).
+void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x, int64_t rows,
+               int64_t in, const float* bias, float* y, runtime::Epilogue epilogue,
+               runtime::ThreadPool& pool);
+
+/// runtime::maxout on the JIT GEMM: z for 64 rows at a time, reduced while in cache.
+void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
+                int64_t rows, int64_t in, const float* bias, int64_t units, int64_t pieces,
+                float* y, runtime::Epilogue epilogue, runtime::ThreadPool& pool);
+
+/// runtime::conv2d on the JIT GEMM, for more than one input channel per group (depthwise
+/// convolutions take runtime::conv2d's direct loop). Per image and group, the output planes are
+/// the weights times the input patches: a 1x1 convolution with stride 1 and no padding reads
+/// its input as it is; any other goes through im2col.
+void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
+              const float* bias, float* y, const runtime::Conv2dGeometry& g,
+              runtime::Epilogue epilogue, runtime::ThreadPool& pool);
+
+} // namespace nnc::jit

@@ -1,0 +1,151 @@
+// The JIT GEMM on every ISA: dense, maxout and conv2d against double-precision loops, over odd
+// shapes (every edge of the register tile), with both biases and an epilogue.
+#include "compiler/codegen/gemm_kernel.h"
+#include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/gemm_layers.h"
+#include "compiler/jit/jit.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace nnc {
+namespace {
+
+std::vector<float> randomFloats(size_t n, unsigned seed) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::vector<float> v(n);
+  for (float& x : v)
+    x = uniform(random);
+  return v;
+}
+
+/// |got - want| within float accumulation error of a k-term dot product of values in [-1, 1].
+void expectClose(const std::vector<float>& got, const std::vector<double>& want, int64_t k,
+                 const std::string& what) {
+  ASSERT_EQ(got.size(), want.size());
+  double tolerance = 4e-7 * static_cast<double>(std::max<int64_t>(k, 1)) + 1e-6;
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], tolerance) << what << " at " << i;
+}
+
+class GemmTest : public testing::TestWithParam<std::string> {
+protected:
+  void SetUp() override {
+    std::optional<codegen::TargetIsa> isa = codegen::isaByName(GetParam());
+    ASSERT_TRUE(isa);
+    if (std::string missing = codegen::missingHostFeatures(*isa); !missing.empty())
+      GTEST_SKIP() << "this CPU lacks " << missing;
+    auto created = jit::Jit::create(*isa);
+    ASSERT_TRUE(static_cast<bool>(created));
+    jit_ = std::move(*created);
+    auto compiled = jit::compileModule(
+        *jit_, "gemm", [&](llvm::Module& m) { codegen::emitGemmKernel(m, "gemm", *isa); },
+        {"gemm"});
+    ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
+        << std::get<std::string>(compiled);
+    kernel_ = {reinterpret_cast<jit::GemmKernelFn>(std::get<std::vector<void*>>(compiled)[0]),
+               codegen::gemmTile(*isa)};
+  }
+
+  std::unique_ptr<jit::Jit> jit_;
+  jit::GemmKernel kernel_;
+  runtime::ThreadPool pool_{2};
+};
+
+TEST_P(GemmTest, DenseOverOddShapes) {
+  for (int64_t rows : {1, 2, 5, 6, 7, 13, 64})
+    for (int64_t in : {1, 3, 17, 256, 311})
+      for (int64_t units : {1, 7, 8, 16, 63, 64, 65, 131}) {
+        std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 1);
+        std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 2);
+        std::vector<float> bias = randomFloats(static_cast<size_t>(units), 3);
+        std::vector<double> want(static_cast<size_t>(rows * units));
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t u = 0; u < units; ++u) {
+            double sum = bias[static_cast<size_t>(u)];
+            for (int64_t p = 0; p < in; ++p)
+              sum +=
+                  double(x[static_cast<size_t>(r * in + p)]) * w[static_cast<size_t>(u * in + p)];
+            want[static_cast<size_t>(r * units + u)] = sum;
+          }
+        jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), units, in);
+        std::vector<float> y(want.size(), NAN);
+        jit::denseGemm(kernel_, packed, x.data(), rows, in, bias.data(), y.data(), {}, pool_);
+        expectClose(y, want, in,
+                    "dense " + std::to_string(rows) + "x" + std::to_string(in) + "x" +
+                        std::to_string(units));
+        if (HasFatalFailure())
+          return;
+      }
+}
+
+/// Adds 1 to every element it is given, so that a test sees each element pass exactly once.
+void addOne(const void*, float* y, int64_t offset, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    y[offset + i] += 1.0f;
+}
+
+TEST_P(GemmTest, EpilogueSeesEveryOutputOnce) {
+  int64_t rows = 13, in = 29, units = 70;
+  std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 4);
+  std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 5);
+  jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), units, in);
+  std::vector<float> plain(static_cast<size_t>(rows * units)), shifted(plain.size());
+  jit::denseGemm(kernel_, packed, x.data(), rows, in, nullptr, plain.data(), {}, pool_);
+  jit::denseGemm(kernel_, packed, x.data(), rows, in, nullptr, shifted.data(),
+                 runtime::Epilogue{addOne, nullptr}, pool_);
+  for (size_t i = 0; i < plain.size(); ++i)
+    ASSERT_EQ(shifted[i], plain[i] + 1.0f) << i;
+}
+
+TEST_P(GemmTest, MaxoutMatchesTheRuntime) {
+  int64_t rows = 70, in = 37, units = 11, pieces = 3;
+  std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 6);
+  std::vector<float> w = randomFloats(static_cast<size_t>(units * pieces * in), 7);
+  std::vector<float> bias = randomFloats(static_cast<size_t>(units * pieces), 8);
+  std::vector<float> want(static_cast<size_t>(rows * units)), got(want.size());
+  runtime::maxout(x.data(), rows, in, w.data(), bias.data(), units, pieces, want.data(), pool_);
+  jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), units * pieces, in);
+  jit::maxoutGemm(kernel_, packed, x.data(), rows, in, bias.data(), units, pieces, got.data(), {},
+                  pool_);
+  std::vector<double> wanted(want.begin(), want.end());
+  expectClose(got, wanted, in, "maxout");
+}
+
+TEST_P(GemmTest, ConvMatchesTheRuntime) {
+  struct Case {
+    int64_t batch, in, h, w, out, k, stride, pad, dilation, groups;
+  };
+  for (Case c : {Case{2, 3, 9, 7, 5, 3, 1, 1, 1, 1}, Case{1, 8, 8, 8, 16, 1, 1, 0, 1, 1},
+                 Case{3, 6, 10, 11, 9, 3, 2, 1, 1, 3}, Case{1, 4, 12, 12, 70, 5, 1, 2, 2, 2},
+                 Case{2, 16, 5, 5, 7, 1, 2, 0, 1, 1}}) {
+    int64_t oh = (c.h + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
+    int64_t ow = (c.w + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
+    runtime::Conv2dGeometry g{c.batch,    c.in,     c.h,      c.w,   c.out, c.k,
+                              c.k,        c.stride, c.stride, c.pad, c.pad, c.dilation,
+                              c.dilation, c.groups, oh,       ow};
+    std::vector<float> x = randomFloats(static_cast<size_t>(c.batch * c.in * c.h * c.w), 9);
+    std::vector<float> w =
+        randomFloats(static_cast<size_t>(c.out * c.in / c.groups * c.k * c.k), 10);
+    std::vector<float> bias = randomFloats(static_cast<size_t>(c.out), 11);
+    std::vector<float> want(static_cast<size_t>(c.batch * c.out * oh * ow)), got(want.size());
+    runtime::conv2d(x.data(), w.data(), bias.data(), want.data(), g, pool_);
+    jit::PackedWeights packed = jit::packConvWeights(kernel_, w.data(), g);
+    jit::convGemm(kernel_, packed, x.data(), bias.data(), got.data(), g, {}, pool_);
+    std::vector<double> wanted(want.begin(), want.end());
+    expectClose(got, wanted, c.in / c.groups * c.k * c.k, "conv " + std::to_string(c.out));
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, testing::Values("avx512", "avx2", "sse"),
+                         [](const testing::TestParamInfo<std::string>& param) {
+                           return param.param;
+                         });
+
+} // namespace
+} // namespace nnc
