@@ -84,6 +84,14 @@ std::vector<llvm::Value*> evaluate(Builder& b, const TargetIsa& isa, const Fused
 
 } // namespace
 
+llvm::Value* emitExpression(llvm::IRBuilder<>& b, const TargetIsa& isa, const FusedExpression& e,
+                            llvm::ArrayRef<llvm::Value*> leaves) {
+  std::vector<llvm::Value*> values = evaluate(
+      b, isa, e, [](size_t) { return true; },
+      [&](int index) { return leaves[static_cast<size_t>(-1 - index)]; });
+  return values.back();
+}
+
 llvm::Function* emitFusedKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
                                 const FusedExpression& e) {
   if (e.steps.empty())

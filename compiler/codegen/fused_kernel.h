@@ -4,6 +4,7 @@
 #include "compiler/codegen/target.h"
 #include "compiler/ir/op_table.h"
 
+#include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
 
 #include <vector>
@@ -34,6 +35,11 @@ struct FusedExpression {
   static int leaf(size_t index) { return -1 - static_cast<int>(index); }
   bool operator==(const FusedExpression&) const = default;
 };
+
+/// Emits the expression on one vector per leaf (leafIsScalar is not consulted: a scalar leaf is
+/// given splat) and returns the result.
+llvm::Value* emitExpression(llvm::IRBuilder<>& builder, const TargetIsa& isa,
+                            const FusedExpression& expression, llvm::ArrayRef<llvm::Value*> leaves);
 
 /// Emits `void name(float* y, const float* const* leaves, int64_t n)`: y[i] = the expression at
 /// element i, for i < n, reading leaves[k][i] for stream leaves and leaves[k][0] for scalar ones.

@@ -19,7 +19,8 @@ GemmTile gemmTile(const TargetIsa& isa) {
   return {};
 }
 
-llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa) {
+llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
+                               const GemmEpilogue* epilogue) {
   GemmTile tile = gemmTile(isa);
   unsigned width = isa.vectorWidth;
   unsigned vectors = tile.nr / width;
@@ -27,7 +28,7 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
   auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
-                                       {ptr, ptr, ptr, i64, i64, ptr, ptr}, false);
+                                       {ptr, ptr, ptr, i64, i64, ptr, ptr, ptr}, false);
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
   std::string bits = std::to_string(isa.vectorBits());
@@ -42,7 +43,8 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   llvm::Value* ldc = &*args++;
   llvm::Value* k = &*args++;
   llvm::Value* colBias = &*args++;
-  llvm::Value* rowBias = &*args;
+  llvm::Value* rowBias = &*args++;
+  llvm::Value* leaves = &*args;
 
   auto* entry = llvm::BasicBlock::Create(context, "entry", kernel);
   auto* loop = llvm::BasicBlock::Create(context, "k.loop", kernel);
@@ -132,11 +134,42 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
     merged->addIncoming(biased[i], withRows);
     results.push_back(merged);
   }
+  // The epilogue's leaves: their pointers, then per row its scalars and per vector its columns.
+  std::vector<llvm::Value*> leafBase;
+  if (epilogue)
+    for (size_t l = 0; l < epilogue->leaves.size(); ++l)
+      leafBase.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, leaves, l),
+                                                   llvm::Align(8)));
+  auto leafValue = [&](size_t l, unsigned r, unsigned v, llvm::Value* accumulator) {
+    switch (epilogue->leaves[l]) {
+    case TileLeaf::Accumulator:
+      return accumulator;
+    case TileLeaf::RowScalar:
+      return builder.CreateVectorSplat(
+          width, builder.CreateAlignedLoad(f32, builder.CreateConstGEP1_64(f32, leafBase[l], r),
+                                           llvm::Align(4)));
+    case TileLeaf::ColumnVector:
+      return static_cast<llvm::Value*>(builder.CreateAlignedLoad(
+          vector, builder.CreateConstGEP1_64(f32, leafBase[l], v * width), llvm::Align(4)));
+    case TileLeaf::Scalar:
+      return builder.CreateVectorSplat(width,
+                                       builder.CreateAlignedLoad(f32, leafBase[l], llvm::Align(4)));
+    }
+    return accumulator;
+  };
   for (unsigned r = 0; r < tile.mr; ++r) {
     llvm::Value* cRow = builder.CreateGEP(f32, c, builder.CreateMul(builder.getInt64(r), ldc));
-    for (unsigned v = 0; v < vectors; ++v)
-      builder.CreateAlignedStore(results[r * vectors + v],
-                                 builder.CreateConstGEP1_64(f32, cRow, v * width), llvm::Align(4));
+    for (unsigned v = 0; v < vectors; ++v) {
+      llvm::Value* value = results[r * vectors + v];
+      if (epilogue) {
+        std::vector<llvm::Value*> inputs;
+        for (size_t l = 0; l < epilogue->leaves.size(); ++l)
+          inputs.push_back(leafValue(l, r, v, value));
+        value = emitExpression(builder, isa, epilogue->expression, inputs);
+      }
+      builder.CreateAlignedStore(value, builder.CreateConstGEP1_64(f32, cRow, v * width),
+                                 llvm::Align(4));
+    }
   }
   builder.CreateRetVoid();
   return kernel;

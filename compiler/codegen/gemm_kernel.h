@@ -1,6 +1,7 @@
 // The GEMM micro-kernel: an MR x NR tile of C = A·B accumulated in vector registers.
 #pragma once
 
+#include "compiler/codegen/fused_kernel.h"
 #include "compiler/codegen/target.h"
 
 #include <llvm/IR/Module.h>
@@ -16,13 +17,29 @@ struct GemmTile {
 };
 GemmTile gemmTile(const TargetIsa& isa);
 
+/// Where each leaf of an epilogue computed in registers comes from, for tile element (r, j).
+enum class TileLeaf {
+  Accumulator,  ///< the tile itself (after the biases)
+  RowScalar,    ///< leaves[k][r]: a value per row (a conv2d's channel)
+  ColumnVector, ///< leaves[k][j]: a value per column (a dense layer's unit)
+  Scalar,       ///< leaves[k][0]
+};
+
+/// An elementwise expression applied to the accumulators before the store.
+struct GemmEpilogue {
+  FusedExpression expression;
+  std::vector<TileLeaf> leaves; ///< per leaf of the expression
+};
+
 /// Emits `void name(const float* a, const float* b, float* c, int64_t ldc, int64_t k,
-/// const float* colBias, const float* rowBias)`:
+/// const float* colBias, const float* rowBias, const float* const* leaves)`:
 ///   c[r·ldc + j] = Σ_{p<k} a[p·MR + r]·b[p·NR + j] + colBias[j] + rowBias[r]
 /// for r < MR and j < NR, with each bias left out when its pointer is null. `a` is a panel of
 /// MR rows of A and `b` a panel of NR columns of B, both k-major (packed by the caller, b
 /// aligned to 64 bytes). The products accumulate in order of p with multiply-adds (fused on
-/// AVX-512 and AVX2), the column bias is added before the row bias, and c is written once.
-llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa);
+/// AVX-512 and AVX2), the column bias is added before the row bias, then `epilogue` (when given)
+/// on each vector, with `leaves` pointing at its leaves' tile origins; c is written once.
+llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
+                               const GemmEpilogue* epilogue = nullptr);
 
 } // namespace nnc::codegen

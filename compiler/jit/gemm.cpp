@@ -38,7 +38,8 @@ void PackedMatrix::packColumns(const float* src, int64_t ld) {
 
 void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix& a,
           const PackedMatrix& b, float* c, int64_t ldc, const float* colBias, const float* rowBias,
-          runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool) {
+          const TileEpilogue* inRegisters, runtime::Epilogue epilogue, float* output,
+          runtime::ThreadPool& pool) {
   if (a.width() != tile.mr || b.width() != tile.nr || a.k() != b.k())
     throw InternalError("gemm operands are not packed for the kernel's tile");
   int64_t m = a.rows(), n = b.rows();
@@ -53,6 +54,7 @@ void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix
       mPanels * nPanels,
       [&](int64_t begin, int64_t end) {
         alignas(64) float edge[8 * 64];
+        std::vector<const float*> leaves(inRegisters ? inRegisters->layouts.size() : 0);
         for (int64_t task = begin; task < end; ++task) {
           int64_t nq = task / mPanels, mq = task % mPanels;
           int64_t i0 = mq * tile.mr, j0 = nq * tile.nr;
@@ -61,8 +63,28 @@ void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix
           const float* rowBiasHere = rowBias ? rowBias + i0 : nullptr;
           const float* colBiasHere = colBias ? colBias + j0 : nullptr;
           float* target = c + i0 * ldc + j0;
-          if (rows == tile.mr && cols == tile.nr) {
-            kernel(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere);
+          bool whole = rows == tile.mr && cols == tile.nr;
+          if (whole && inRegisters) {
+            for (size_t l = 0; l < leaves.size(); ++l) {
+              const float* origin = inRegisters->origins[l];
+              switch (inRegisters->layouts[l]) {
+              case codegen::TileLeaf::RowScalar:
+                origin += i0;
+                break;
+              case codegen::TileLeaf::ColumnVector:
+                origin += j0;
+                break;
+              default:
+                break;
+              }
+              leaves[l] = origin;
+            }
+            inRegisters->kernel(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere,
+                                rowBiasHere, leaves.data());
+            continue;
+          }
+          if (whole) {
+            kernel(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere, nullptr);
           } else {
             // An edge tile: computed whole into a buffer (biases read past the end only
             // through padded copies), then its valid part copied out.
@@ -76,7 +98,8 @@ void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix
               std::memcpy(rowPad, rowBiasHere, static_cast<size_t>(rows) * sizeof(float));
               rowBiasHere = rowPad;
             }
-            kernel(a.panel(mq), b.panel(nq), edge, tile.nr, a.k(), colBiasHere, rowBiasHere);
+            kernel(a.panel(mq), b.panel(nq), edge, tile.nr, a.k(), colBiasHere, rowBiasHere,
+                   nullptr);
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(target + r * ldc, edge + r * tile.nr,
                           static_cast<size_t>(cols) * sizeof(float));

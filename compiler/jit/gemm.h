@@ -8,12 +8,22 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <vector>
 
 namespace nnc::jit {
 
-/// `void kernel(a, b, c, ldc, k, colBias, rowBias)`: see codegen/gemm_kernel.h.
+/// `void kernel(a, b, c, ldc, k, colBias, rowBias, leaves)`: see codegen/gemm_kernel.h.
 using GemmKernelFn = void (*)(const float*, const float*, float*, int64_t, int64_t, const float*,
-                              const float*);
+                              const float*, const float* const*);
+
+/// An epilogue computed in registers by a kernel compiled with it (codegen::GemmEpilogue), and
+/// the origin of each of its leaves for the tile at row 0, column 0 (null for the accumulator):
+/// RowScalar leaves advance with the tile's first row, ColumnVector leaves with its first column.
+struct TileEpilogue {
+  GemmKernelFn kernel = nullptr;
+  std::vector<codegen::TileLeaf> layouts;
+  std::vector<const float*> origins;
+};
 
 /// A matrix of `rows` x `k` packed into panels of `width` rows, k-major: element (q·width + r, p)
 /// is at data[(q·k + p)·width + r], and rows past the last are zero. 64-byte aligned.
@@ -44,10 +54,13 @@ private:
 
 /// C = A·Bᵀ for A packed as MR-row panels (M x K) and B as NR-row panels (N x K):
 /// c[i·ldc + j] = Σ_p A(i, p)·B(j, p) + colBias[j] + rowBias[i] (either bias may be null) for
-/// i < M, j < N. Each finished tile's rows go to `epilogue` (offsets from `output`, which c lies
-/// in). Parallel over panels of B, so each thread keeps its panels of B in cache.
+/// i < M, j < N. With `inRegisters`, whole tiles apply its epilogue before the store and edge
+/// tiles (computed into a buffer) pass their rows to `epilogue` instead; without, every tile's
+/// rows go to `epilogue` when it is set. Offsets are from `output`, which c lies in. Parallel
+/// over panels of B, so each thread keeps its panels of B in cache.
 void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix& a,
           const PackedMatrix& b, float* c, int64_t ldc, const float* colBias, const float* rowBias,
-          runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool);
+          const TileEpilogue* inRegisters, runtime::Epilogue epilogue, float* output,
+          runtime::ThreadPool& pool);
 
 } // namespace nnc::jit

@@ -41,11 +41,27 @@ PackedWeights packConvWeights(const GemmKernel& kernel, const float* weight,
 
 void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x, int64_t rows,
                int64_t in, const float* bias, float* y, runtime::Epilogue epilogue,
-               runtime::ThreadPool& pool) {
+               runtime::ThreadPool& pool, const TileEpilogue* inRegisters) {
   PackedMatrix a(rows, in, kernel.tile.mr);
   a.packRows(x, in);
   const PackedMatrix& b = weights.front();
-  gemm(kernel.fn, kernel.tile, a, b, y, b.rows(), bias, nullptr, epilogue, y, pool);
+  if (inRegisters) {
+    gemm(kernel.fn, kernel.tile, a, b, y, b.rows(), bias, nullptr, inRegisters, epilogue, y, pool);
+    return;
+  }
+  gemm(kernel.fn, kernel.tile, a, b, y, b.rows(), bias, nullptr, nullptr, {}, y, pool);
+  // The epilogue a whole row at a time: per tile (64 columns) its call would cost more than the
+  // work on a layer with a short k.
+  if (epilogue) {
+    int64_t units = b.rows();
+    pool.parallelFor(
+        rows,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t r = begin; r < end; ++r)
+            epilogue.apply(epilogue.context, y, r * units, units);
+        },
+        std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(units, 1)));
+  }
 }
 
 void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
@@ -58,8 +74,8 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
     int64_t block = std::min(kBlockRows, rows - r0);
     PackedMatrix a(block, in, kernel.tile.mr);
     a.packRows(x + r0 * in, in);
-    gemm(kernel.fn, kernel.tile, a, weights.front(), z.data(), outputs, bias, nullptr, {}, z.data(),
-         pool);
+    gemm(kernel.fn, kernel.tile, a, weights.front(), z.data(), outputs, bias, nullptr, nullptr, {},
+         z.data(), pool);
     for (int64_t r = 0; r < block; ++r) {
       for (int64_t j = 0; j < units; ++j) {
         const float* candidates = z.data() + r * outputs + j * pieces;
@@ -76,7 +92,8 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
 
 void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
               const float* bias, float* y, const runtime::Conv2dGeometry& g,
-              runtime::Epilogue epilogue, runtime::ThreadPool& pool) {
+              runtime::Epilogue epilogue, runtime::ThreadPool& pool,
+              const TileEpilogue* inRegisters) {
   int64_t inPerGroup = g.inChannels / g.groups;
   int64_t outPerGroup = g.outChannels / g.groups;
   int64_t depth = inPerGroup * g.kernelH * g.kernelW;
@@ -91,6 +108,7 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
       [&](int64_t begin, int64_t end) {
         std::vector<float> col(asIs ? 0 : static_cast<size_t>(positions * depth));
         PackedMatrix patches(positions, depth, kernel.tile.nr);
+        TileEpilogue groupEpilogue = inRegisters ? *inRegisters : TileEpilogue{};
         for (int64_t product = begin; product < end; ++product) {
           int64_t n = product / g.groups, group = product % g.groups;
           const float* input = x + (n * g.inChannels + group * inPerGroup) * g.inH * g.inW;
@@ -101,8 +119,23 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
             patches.packRows(col.data(), depth);
           }
           float* out = y + (n * g.outChannels + group * outPerGroup) * positions;
-          gemm(kernel.fn, kernel.tile, weights[static_cast<size_t>(group)], patches, out, positions,
-               nullptr, bias ? bias + group * outPerGroup : nullptr, epilogue, y, pool);
+          const float* groupBias = bias ? bias + group * outPerGroup : nullptr;
+          const PackedMatrix& groupWeights = weights[static_cast<size_t>(group)];
+          if (inRegisters) {
+            // Per-channel leaves start at the group's first channel.
+            for (size_t l = 0; l < groupEpilogue.origins.size(); ++l)
+              if (groupEpilogue.layouts[l] == codegen::TileLeaf::RowScalar)
+                groupEpilogue.origins[l] = inRegisters->origins[l] + group * outPerGroup;
+            gemm(kernel.fn, kernel.tile, groupWeights, patches, out, positions, nullptr, groupBias,
+                 &groupEpilogue, epilogue, y, pool);
+            continue;
+          }
+          gemm(kernel.fn, kernel.tile, groupWeights, patches, out, positions, nullptr, groupBias,
+               nullptr, {}, y, pool);
+          // The epilogue a channel plane at a time, while the group's planes are in cache.
+          if (epilogue)
+            for (int64_t c = 0; c < outPerGroup; ++c)
+              epilogue.apply(epilogue.context, y, (out - y) + c * positions, positions);
         }
       },
       grain);

@@ -22,10 +22,13 @@ PackedWeights packDenseWeights(const GemmKernel& kernel, const float* weight, in
 PackedWeights packConvWeights(const GemmKernel& kernel, const float* weight,
                               const runtime::Conv2dGeometry& g);
 
-/// runtime::dense on the JIT GEMM (same layouts and epilogue contract).
+/// runtime::dense on the JIT GEMM (same layouts and epilogue contract). With `inRegisters` (its
+/// RowScalar origins index rows, its ColumnVector origins units), whole tiles apply it before
+/// their store and `epilogue` takes only the edges; without, `epilogue` runs a row at a time
+/// once the product is done.
 void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x, int64_t rows,
                int64_t in, const float* bias, float* y, runtime::Epilogue epilogue,
-               runtime::ThreadPool& pool);
+               runtime::ThreadPool& pool, const TileEpilogue* inRegisters = nullptr);
 
 /// runtime::maxout on the JIT GEMM: z for 64 rows at a time, reduced while in cache.
 void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
@@ -35,9 +38,12 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
 /// runtime::conv2d on the JIT GEMM, for more than one input channel per group (depthwise
 /// convolutions take runtime::conv2d's direct loop). Per image and group, the output planes are
 /// the weights times the input patches: a 1x1 convolution with stride 1 and no padding reads
-/// its input as it is; any other goes through im2col.
+/// its input as it is; any other goes through im2col. With `inRegisters` (RowScalar origins
+/// index output channels), whole tiles apply it before their store; without, `epilogue` runs a
+/// channel plane at a time right after each product.
 void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
               const float* bias, float* y, const runtime::Conv2dGeometry& g,
-              runtime::Epilogue epilogue, runtime::ThreadPool& pool);
+              runtime::Epilogue epilogue, runtime::ThreadPool& pool,
+              const TileEpilogue* inRegisters = nullptr);
 
 } // namespace nnc::jit

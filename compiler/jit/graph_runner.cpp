@@ -238,8 +238,8 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
         graph_, fused, [this](const ir::Node& node, std::string_view role) -> const Tensor& {
           return weight(node, role);
         });
-    kernels_.push_back(
-        Kernel{nullptr, std::move(plan.leaves), plan.expression.leafIsScalar, plan.split});
+    kernels_.push_back(Kernel{
+        nullptr, std::move(plan.leaves), plan.expression.leafIsScalar, plan.split, nullptr, {}});
     expressions.push_back(std::move(plan.expression));
   }
 
@@ -250,7 +250,7 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
     auto same = std::find(distinct.begin(), distinct.end(), expression);
     functionOf.push_back(static_cast<size_t>(same - distinct.begin()));
     if (same == distinct.end())
-      distinct.push_back(std::move(expression));
+      distinct.push_back(expression);
   }
 
   std::vector<std::string> symbols;
@@ -261,6 +261,24 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
   bool anyGemm = false;
   for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id)
     anyGemm |= usesGemm(id);
+  // Epilogues the GEMM applies in registers: one kernel per distinct epilogue.
+  std::vector<codegen::GemmEpilogue> gemmEpilogues;
+  std::vector<size_t> gemmEpilogueOf(kernels_.size(), SIZE_MAX);
+  for (size_t k = 0; k < kernels_.size(); ++k) {
+    std::vector<codegen::TileLeaf> layouts = tileLeaves(k);
+    if (layouts.empty())
+      continue;
+    kernels_[k].tileLeaves = layouts;
+    auto same = std::find_if(gemmEpilogues.begin(), gemmEpilogues.end(),
+                             [&](const codegen::GemmEpilogue& e) {
+                               return e.expression == expressions[k] && e.leaves == layouts;
+                             });
+    gemmEpilogueOf[k] = static_cast<size_t>(same - gemmEpilogues.begin());
+    if (same == gemmEpilogues.end()) {
+      symbols.push_back(fmt::format("gemm.e{}", gemmEpilogues.size()));
+      gemmEpilogues.push_back({expressions[k], std::move(layouts)});
+    }
+  }
   if (anyGemm)
     symbols.emplace_back("gemm");
   if (anyPrelu)
@@ -272,6 +290,8 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
           codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
         for (size_t k = 0; k < distinct.size(); ++k)
           codegen::emitFusedKernel(module, fusedName(k), isa, distinct[k]);
+        for (size_t e = 0; e < gemmEpilogues.size(); ++e)
+          codegen::emitGemmKernel(module, fmt::format("gemm.e{}", e), isa, &gemmEpilogues[e]);
         if (anyGemm)
           codegen::emitGemmKernel(module, "gemm", isa);
         if (anyPrelu)
@@ -292,6 +312,41 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
   if (anyGemm)
     gemm_ = {reinterpret_cast<GemmKernelFn>(addresses[addresses.size() - (anyPrelu ? 2 : 1)]),
              codegen::gemmTile(isa)};
+  size_t firstEpilogue = requests.size() + distinct.size();
+  for (size_t k = 0; k < kernels_.size(); ++k)
+    if (gemmEpilogueOf[k] != SIZE_MAX)
+      kernels_[k].inRegisters =
+          reinterpret_cast<GemmKernelFn>(addresses[firstEpilogue + gemmEpilogueOf[k]]);
+}
+
+std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
+  const ir::FusedKernel& fused = graph_.fusedKernels()[k];
+  if (!fused.epilogue || !usesGemm(fused.nodes.front()))
+    return {};
+  const ir::Node& layer = graph_.node(fused.nodes.front());
+  const ir::Shape& result = graph_.value(layer.result).type.shape;
+  bool conv = layer.op == ir::OpKind::Conv2d;
+  if (layer.op == ir::OpKind::Maxout || (!conv && result.size() != 2))
+    return {};
+  // A per-channel constant is [C, 1, 1] for a conv2d (a value per output row of its GEMM) and
+  // [units] for a 2-D dense (a value per column).
+  int64_t channels = conv ? result.at(1).size() : result.back().size();
+  std::vector<codegen::TileLeaf> layouts;
+  for (const FusedLeaf& leaf : kernels_[k].leaves) {
+    if (leaf.value == layer.result) {
+      layouts.push_back(codegen::TileLeaf::Accumulator);
+      continue;
+    }
+    if (leaf.value != FusedLeaf::kConstant)
+      return {}; // a tensor such as a residual: the cache epilogue reads it
+    if (leaf.constant.size() == 1)
+      layouts.push_back(codegen::TileLeaf::Scalar);
+    else if (static_cast<int64_t>(leaf.constant.size()) == channels)
+      layouts.push_back(conv ? codegen::TileLeaf::RowScalar : codegen::TileLeaf::ColumnVector);
+    else
+      return {};
+  }
+  return layouts;
 }
 
 bool GraphRunner::usesGemm(ir::NodeId id) const {
@@ -422,7 +477,12 @@ void GraphRunner::execute(const Step& step, const std::vector<View>& values, con
   }
   FusedCall call(kernel.fn, out.shape, kernel.split, leaves, kernel.scalar);
   if (fused.epilogue) {
-    executeNode(step.node, values, out, runtime::Epilogue{FusedCall::applyTo, &call});
+    TileEpilogue inRegisters{kernel.inRegisters, kernel.tileLeaves, {}};
+    for (const FusedLeaf& leaf : kernel.leaves)
+      inRegisters.origins.push_back(leaf.value == FusedLeaf::kConstant ? leaf.constant.data()
+                                                                       : nullptr);
+    executeNode(step.node, values, out, runtime::Epilogue{FusedCall::applyTo, &call},
+                kernel.inRegisters ? &inRegisters : nullptr);
     return;
   }
   parallelElements(pool_, out.count,
@@ -430,7 +490,7 @@ void GraphRunner::execute(const Step& step, const std::vector<View>& values, con
 }
 
 void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, const View& out,
-                              runtime::Epilogue epilogue) {
+                              runtime::Epilogue epilogue, const TileEpilogue* inRegisters) {
   const ir::Node& node = graph_.node(id);
   const View& x = values[node.operands.at(0)];
   float* y = out.data;
@@ -463,7 +523,8 @@ void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, co
     int64_t units = out.shape.back();
     int64_t rows = x.count / std::max<int64_t>(in, 1);
     if (!packed_[id].empty())
-      denseGemm(gemm_, packed_[id], x.data, rows, in, optionalBias("bias"), y, epilogue, pool_);
+      denseGemm(gemm_, packed_[id], x.data, rows, in, optionalBias("bias"), y, epilogue, pool_,
+                inRegisters);
     else
       runtime::dense(x.data, rows, in, weight(node, "weight").data.data(), optionalBias("bias"),
                      units, y, pool_, epilogue);
@@ -502,7 +563,8 @@ void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, co
                               dilation[1],  intAttr(node, "groups"),
                               out.shape[2], out.shape[3]};
     if (!packed_[id].empty())
-      convGemm(gemm_, packed_[id], x.data, optionalBias("bias"), y, g, epilogue, pool_);
+      convGemm(gemm_, packed_[id], x.data, optionalBias("bias"), y, g, epilogue, pool_,
+               inRegisters);
     else
       runtime::conv2d(x.data, weight(node, "weight").data.data(), optionalBias("bias"), y, g, pool_,
                       epilogue);

@@ -77,6 +77,10 @@ private:
     std::vector<FusedLeaf> leaves;
     std::vector<bool> scalar; ///< per leaf, as compiled
     size_t split = 0;         ///< the first axis of a call's run
+    /// For an epilogue on the JIT GEMM whose other leaves are per-channel constants: the GEMM
+    /// kernel that applies it in registers, and where its leaves come from.
+    GemmKernelFn inRegisters = nullptr;
+    std::vector<codegen::TileLeaf> tileLeaves;
   };
   /// One unit of execution: a node, or a fused kernel (run where its layer or root is).
   struct Step {
@@ -95,7 +99,9 @@ private:
   void execute(const Step& step, const std::vector<View>& values, const View& out);
   /// Runs one node; a dense, conv2d or maxout applies `epilogue` to its output blocks.
   void executeNode(ir::NodeId id, const std::vector<View>& values, const View& out,
-                   runtime::Epilogue epilogue);
+                   runtime::Epilogue epilogue, const TileEpilogue* inRegisters = nullptr);
+  /// How the GEMM can apply fused kernel `k` (an epilogue) in registers; empty when it cannot.
+  std::vector<codegen::TileLeaf> tileLeaves(size_t k) const;
   const runtime::Tensor& weight(const ir::Node& node, std::string_view role) const;
 
   ir::Graph graph_;
