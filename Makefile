@@ -1,4 +1,4 @@
 # Shorthands for ./dev.sh (which works on a machine without make).
-.PHONY: run test asan bench bench-fusion build format
-run test asan bench bench-fusion build format:
+.PHONY: run test asan bench bench-fusion bench-gemm build format
+run test asan bench bench-fusion bench-gemm build format:
 	./dev.sh $@

@@ -7,6 +7,9 @@
 #   ./dev.sh bench-fusion [--batch B] [--runs R] [--threads T] [FILE.nn...]
 #                    build (release) and time every example and bench/models/ pattern with and
 #                    without fusion: speed-ups and tensor traffic saved
+#   ./dev.sh bench-gemm [--threads T] [--reps R] [--batch B]
+#                    build (release) and time nnc's JIT GEMM beside oneDNN: the FMA peak, GEMM
+#                    shapes, conv layers and whole example networks
 #   ./dev.sh build   build (release) only
 #   ./dev.sh format  clang-format every source file
 set -euo pipefail
@@ -32,9 +35,10 @@ case "${1:-}" in
   build) build release ;;
   bench) build release && build/release/bench/nnc_activation_bench "${@:2}" ;;
   bench-fusion) build release && build/release/bench/nnc_fusion_bench "${@:2}" ;;
+  bench-gemm) build release && build/release/bench/nnc_gemm_bench "${@:2}" ;;
   format) git ls-files '*.cpp' '*.h' | xargs clang-format -i ;;
   *)
-    sed -n '2,11p' "$0"
+    sed -n '2,14p' "$0"
     exit 2
     ;;
 esac
