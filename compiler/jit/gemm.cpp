@@ -36,6 +36,50 @@ void PackedMatrix::packColumns(const float* src, int64_t ld) {
   }
 }
 
+void PackedMatrix::packPatches(const float* x, int64_t channels, const runtime::Conv2dGeometry& g) {
+  for (int64_t q = 0; q < panels(); ++q) {
+    float* out = data_.get() + q * k_ * width_;
+    int64_t first = q * width_;
+    int64_t valid = std::min<int64_t>(width_, rows_ - first);
+    int64_t p = 0;
+    for (int64_t ci = 0; ci < channels; ++ci)
+      for (int64_t kh = 0; kh < g.kernelH; ++kh)
+        for (int64_t kw = 0; kw < g.kernelW; ++kw, ++p) {
+          float* column = out + p * width_;
+          const float* plane = x + ci * g.inH * g.inW;
+          int64_t shift = kw * g.dilationW - g.padLeft;
+          // The panel's positions, a run of one output row at a time.
+          for (int64_t r = 0; r < valid;) {
+            int64_t oh = (first + r) / g.outW, ow = (first + r) % g.outW;
+            int64_t run = std::min(valid - r, g.outW - ow);
+            int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+            float* dst = column + r;
+            if (ih < 0 || ih >= g.inH) {
+              std::fill(dst, dst + run, 0.0f);
+            } else {
+              const float* row = plane + ih * g.inW;
+              // Outputs i in [lo, hi) of the run read inside the row; the others are padding.
+              int64_t lo = 0, hi = run;
+              while (lo < run && (ow + lo) * g.strideW + shift < 0)
+                ++lo;
+              while (hi > lo && (ow + hi - 1) * g.strideW + shift >= g.inW)
+                --hi;
+              std::fill(dst, dst + lo, 0.0f);
+              const float* src = row + (ow + lo) * g.strideW + shift;
+              if (g.strideW == 1) {
+                std::memcpy(dst + lo, src, static_cast<size_t>(hi - lo) * sizeof(float));
+              } else {
+                for (int64_t i = lo; i < hi; ++i, src += g.strideW)
+                  dst[i] = *src;
+              }
+              std::fill(dst + hi, dst + run, 0.0f);
+            }
+            r += run;
+          }
+        }
+  }
+}
+
 void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix& a,
           const PackedMatrix& b, float* c, int64_t ldc, const float* colBias, const float* rowBias,
           const TileEpilogue* inRegisters, runtime::Epilogue epilogue, float* output,

@@ -106,7 +106,6 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
   pool.parallelFor(
       products,
       [&](int64_t begin, int64_t end) {
-        std::vector<float> col(asIs ? 0 : static_cast<size_t>(positions * depth));
         PackedMatrix patches(positions, depth, kernel.tile.nr);
         TileEpilogue groupEpilogue = inRegisters ? *inRegisters : TileEpilogue{};
         for (int64_t product = begin; product < end; ++product) {
@@ -115,8 +114,7 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
           if (asIs) {
             patches.packColumns(input, positions); // [in channels, positions]: k-major already
           } else {
-            runtime::im2col(input, inPerGroup, g, col.data(), pool);
-            patches.packRows(col.data(), depth);
+            patches.packPatches(input, inPerGroup, g);
           }
           float* out = y + (n * g.outChannels + group * outPerGroup) * positions;
           const float* groupBias = bias ? bias + group * outPerGroup : nullptr;

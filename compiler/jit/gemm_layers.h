@@ -38,7 +38,8 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
 /// runtime::conv2d on the JIT GEMM, for more than one input channel per group (depthwise
 /// convolutions take runtime::conv2d's direct loop). Per image and group, the output planes are
 /// the weights times the input patches: a 1x1 convolution with stride 1 and no padding reads
-/// its input as it is; any other goes through im2col. With `inRegisters` (RowScalar origins
+/// its input as it is; any other packs its patches (im2col) straight into the
+/// kernel's panels. With `inRegisters` (RowScalar origins
 /// index output channels), whole tiles apply it before their store; without, `epilogue` runs a
 /// channel plane at a time right after each product.
 void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
