@@ -179,12 +179,11 @@ std::variant<NncKernels, std::string> compileNnc(const nnc::codegen::TargetIsa& 
     return llvm::toString(created.takeError());
   kernels.jit = std::move(*created);
   auto gemm = nnc::jit::compileModule(
-      *kernels.jit, "gemm", [&](llvm::Module& m) { nnc::codegen::emitGemmKernel(m, "gemm", isa); },
-      {"gemm"});
+      *kernels.jit, "gemm", [&](llvm::Module& m) { nnc::jit::emitGemmKernels(m, isa); },
+      nnc::jit::gemmKernelNames(isa));
   if (const std::string* error = std::get_if<std::string>(&gemm))
     return *error;
-  kernels.gemm = {reinterpret_cast<nnc::jit::GemmKernelFn>(std::get<std::vector<void*>>(gemm)[0]),
-                  nnc::codegen::gemmTile(isa)};
+  kernels.gemm = nnc::jit::gemmKernelAt(isa, std::get<std::vector<void*>>(gemm).data());
   std::vector<nnc::jit::KernelRequest> requests;
   for (size_t a = 1; a < activations().size(); ++a) {
     nnc::ir::OpKind op = activations()[a].op;

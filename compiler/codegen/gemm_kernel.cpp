@@ -3,6 +3,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace nnc::codegen {
@@ -20,10 +21,17 @@ GemmTile gemmTile(const TargetIsa& isa) {
 }
 
 llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
-                               const GemmEpilogue* epilogue) {
+                               const GemmEpilogue* epilogue, unsigned rows,
+                               unsigned columnVectors) {
   GemmTile tile = gemmTile(isa);
+  unsigned stride = tile.mr; // of a's panels
+  if (rows > 0 && rows < tile.mr)
+    tile.mr = rows;
   unsigned width = isa.vectorWidth;
+  unsigned bStride = tile.nr; // of b's panels
   unsigned vectors = tile.nr / width;
+  if (columnVectors > 0 && columnVectors < vectors)
+    vectors = columnVectors;
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
@@ -65,11 +73,12 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
     accumulators.back()->addIncoming(zero, entry);
   }
   std::vector<llvm::Value*> row;
-  llvm::Value* bRow = builder.CreateGEP(f32, b, builder.CreateMul(p, builder.getInt64(tile.nr)));
+  llvm::Value* bRow = builder.CreateGEP(f32, b, builder.CreateMul(p, builder.getInt64(bStride)));
   for (unsigned v = 0; v < vectors; ++v)
-    row.push_back(builder.CreateAlignedLoad(
-        vector, builder.CreateConstGEP1_64(f32, bRow, v * width), llvm::Align(64)));
-  llvm::Value* aColumn = builder.CreateGEP(f32, a, builder.CreateMul(p, builder.getInt64(tile.mr)));
+    row.push_back(
+        builder.CreateAlignedLoad(vector, builder.CreateConstGEP1_64(f32, bRow, v * width),
+                                  llvm::Align(std::min<unsigned>(64, bStride * sizeof(float)))));
+  llvm::Value* aColumn = builder.CreateGEP(f32, a, builder.CreateMul(p, builder.getInt64(stride)));
   std::vector<llvm::Value*> next;
   for (unsigned r = 0; r < tile.mr; ++r) {
     llvm::Value* scalar =

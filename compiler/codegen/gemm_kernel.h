@@ -39,7 +39,11 @@ struct GemmEpilogue {
 /// aligned to 64 bytes). The products accumulate in order of p with multiply-adds (fused on
 /// AVX-512 and AVX2), the column bias is added before the row bias, then `epilogue` (when given)
 /// on each vector, with `leaves` pointing at its leaves' tile origins; c is written once.
+/// With `rows` below MR, only the first `rows` rows are computed and stored (a still has MR
+/// rows per k); with `vectors` below NR / width, only the first `vectors` vectors of columns (b
+/// still has NR columns per k).
 llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
-                               const GemmEpilogue* epilogue = nullptr);
+                               const GemmEpilogue* epilogue = nullptr, unsigned rows = 0,
+                               unsigned vectors = 0);
 
 } // namespace nnc::codegen

@@ -7,6 +7,30 @@
 
 namespace nnc::jit {
 
+std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa) {
+  std::vector<std::string> names = {"gemm", "gemm.row"};
+  for (unsigned v = 1; v < codegen::gemmTile(isa).nr / isa.vectorWidth; ++v)
+    names.push_back("gemm.v" + std::to_string(v));
+  return names;
+}
+
+void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa) {
+  codegen::emitGemmKernel(module, "gemm", isa);
+  codegen::emitGemmKernel(module, "gemm.row", isa, nullptr, 1);
+  for (unsigned v = 1; v < codegen::gemmTile(isa).nr / isa.vectorWidth; ++v)
+    codegen::emitGemmKernel(module, "gemm.v" + std::to_string(v), isa, nullptr, 0, v);
+}
+
+GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses) {
+  GemmKernel kernel;
+  kernel.tile = codegen::gemmTile(isa);
+  kernel.fn = reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[0]));
+  kernel.oneRow = reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[1]));
+  for (size_t v = 2; v < gemmKernelNames(isa).size(); ++v)
+    kernel.narrow.push_back(reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[v])));
+  return kernel;
+}
+
 PackedMatrix::PackedMatrix(int64_t rows, int64_t k, unsigned width)
     : rows_(rows), k_(k), width_(width) {
   size_t count = static_cast<size_t>(std::max<int64_t>(panels() * k * width, 1));
@@ -80,10 +104,10 @@ void PackedMatrix::packPatches(const float* x, int64_t channels, const runtime::
   }
 }
 
-void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix& a,
-          const PackedMatrix& b, float* c, int64_t ldc, const float* colBias, const float* rowBias,
-          const TileEpilogue* inRegisters, runtime::Epilogue epilogue, float* output,
-          runtime::ThreadPool& pool) {
+void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b, float* c,
+          int64_t ldc, const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
+          runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool) {
+  const codegen::GemmTile& tile = kernel.tile;
   if (a.width() != tile.mr || b.width() != tile.nr || a.k() != b.k())
     throw InternalError("gemm operands are not packed for the kernel's tile");
   int64_t m = a.rows(), n = b.rows();
@@ -128,7 +152,12 @@ void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix
             continue;
           }
           if (whole) {
-            kernel(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere, nullptr);
+            kernel.fn(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere,
+                      nullptr);
+          } else if (rows == 1 && cols == tile.nr && kernel.oneRow) {
+            // One row (a batch of one): the one-row kernel stores just that row.
+            kernel.oneRow(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere,
+                          nullptr);
           } else {
             // An edge tile: computed whole into a buffer (biases read past the end only
             // through padded copies), then its valid part copied out.
@@ -142,8 +171,15 @@ void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix
               std::memcpy(rowPad, rowBiasHere, static_cast<size_t>(rows) * sizeof(float));
               rowBiasHere = rowPad;
             }
-            kernel(a.panel(mq), b.panel(nq), edge, tile.nr, a.k(), colBiasHere, rowBiasHere,
-                   nullptr);
+            GemmKernelFn edgeKernel = rows == 1 && kernel.oneRow ? kernel.oneRow : kernel.fn;
+            if (!kernel.narrow.empty()) {
+              auto vectors = static_cast<size_t>(
+                  (cols * int64_t(kernel.narrow.size() + 1) + tile.nr - 1) / tile.nr);
+              if (vectors <= kernel.narrow.size())
+                edgeKernel = kernel.narrow[vectors - 1];
+            }
+            edgeKernel(a.panel(mq), b.panel(nq), edge, tile.nr, a.k(), colBiasHere, rowBiasHere,
+                       nullptr);
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(target + r * ldc, edge + r * tile.nr,
                           static_cast<size_t>(cols) * sizeof(float));

@@ -2,12 +2,15 @@
 #pragma once
 
 #include "compiler/codegen/gemm_kernel.h"
+
 #include "runtime/layers.h"
 #include "runtime/thread_pool.h"
+#include <llvm/IR/Module.h>
 
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <string>
 #include <vector>
 
 namespace nnc::jit {
@@ -15,6 +18,24 @@ namespace nnc::jit {
 /// `void kernel(a, b, c, ldc, k, colBias, rowBias, leaves)`: see codegen/gemm_kernel.h.
 using GemmKernelFn = void (*)(const float*, const float*, float*, int64_t, int64_t, const float*,
                               const float*, const float* const*);
+
+/// The compiled micro-kernels of one tile shape: the whole tile, a one-row variant for tiles with
+/// a single valid row (a batch of one), and narrow variants narrow[v - 1] computing only v
+/// vectors of columns, for edge tiles of few columns (a layer of 10 units); each would
+/// otherwise compute the whole tile to keep a part of it.
+struct GemmKernel {
+  GemmKernelFn fn = nullptr;
+  GemmKernelFn oneRow = nullptr;
+  std::vector<GemmKernelFn> narrow;
+  codegen::GemmTile tile;
+};
+
+/// The names of the GemmKernel's functions for `isa`, in the order gemmKernelAt expects.
+std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa);
+/// Emits every function of gemmKernelNames into `module`.
+void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa);
+/// The GemmKernel from the compiled addresses of gemmKernelNames(isa), in that order.
+GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses);
 
 /// An epilogue computed in registers by a kernel compiled with it (codegen::GemmEpilogue), and
 /// the origin of each of its leaves for the tile at row 0, column 0 (null for the accumulator):
@@ -62,9 +83,8 @@ private:
 /// tiles (computed into a buffer) pass their rows to `epilogue` instead; without, every tile's
 /// rows go to `epilogue` when it is set. Offsets are from `output`, which c lies in. Parallel
 /// over panels of B, so each thread keeps its panels of B in cache.
-void gemm(GemmKernelFn kernel, const codegen::GemmTile& tile, const PackedMatrix& a,
-          const PackedMatrix& b, float* c, int64_t ldc, const float* colBias, const float* rowBias,
-          const TileEpilogue* inRegisters, runtime::Epilogue epilogue, float* output,
-          runtime::ThreadPool& pool);
+void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b, float* c,
+          int64_t ldc, const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
+          runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool);
 
 } // namespace nnc::jit

@@ -46,10 +46,10 @@ void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const flo
   a.packRows(x, in);
   const PackedMatrix& b = weights.front();
   if (inRegisters) {
-    gemm(kernel.fn, kernel.tile, a, b, y, b.rows(), bias, nullptr, inRegisters, epilogue, y, pool);
+    gemm(kernel, a, b, y, b.rows(), bias, nullptr, inRegisters, epilogue, y, pool);
     return;
   }
-  gemm(kernel.fn, kernel.tile, a, b, y, b.rows(), bias, nullptr, nullptr, {}, y, pool);
+  gemm(kernel, a, b, y, b.rows(), bias, nullptr, nullptr, {}, y, pool);
   // The epilogue a whole row at a time: per tile (64 columns) its call would cost more than the
   // work on a layer with a short k.
   if (epilogue) {
@@ -74,8 +74,7 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
     int64_t block = std::min(kBlockRows, rows - r0);
     PackedMatrix a(block, in, kernel.tile.mr);
     a.packRows(x + r0 * in, in);
-    gemm(kernel.fn, kernel.tile, a, weights.front(), z.data(), outputs, bias, nullptr, nullptr, {},
-         z.data(), pool);
+    gemm(kernel, a, weights.front(), z.data(), outputs, bias, nullptr, nullptr, {}, z.data(), pool);
     for (int64_t r = 0; r < block; ++r) {
       for (int64_t j = 0; j < units; ++j) {
         const float* candidates = z.data() + r * outputs + j * pieces;
@@ -124,12 +123,12 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
             for (size_t l = 0; l < groupEpilogue.origins.size(); ++l)
               if (groupEpilogue.layouts[l] == codegen::TileLeaf::RowScalar)
                 groupEpilogue.origins[l] = inRegisters->origins[l] + group * outPerGroup;
-            gemm(kernel.fn, kernel.tile, groupWeights, patches, out, positions, nullptr, groupBias,
-                 &groupEpilogue, epilogue, y, pool);
+            gemm(kernel, groupWeights, patches, out, positions, nullptr, groupBias, &groupEpilogue,
+                 epilogue, y, pool);
             continue;
           }
-          gemm(kernel.fn, kernel.tile, groupWeights, patches, out, positions, nullptr, groupBias,
-               nullptr, {}, y, pool);
+          gemm(kernel, groupWeights, patches, out, positions, nullptr, groupBias, nullptr, {}, y,
+               pool);
           // The epilogue a channel plane at a time, while the group's planes are in cache.
           if (epilogue)
             for (int64_t c = 0; c < outPerGroup; ++c)

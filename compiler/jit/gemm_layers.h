@@ -7,11 +7,6 @@
 
 namespace nnc::jit {
 
-struct GemmKernel {
-  GemmKernelFn fn = nullptr;
-  codegen::GemmTile tile;
-};
-
 /// A layer's weights in the kernel's panels: one matrix for dense and maxout (as the B operand,
 /// NR-row panels of [units, in]), one per group for conv2d (as the A operand, MR-row panels of
 /// [out per group, in per group · kernelH · kernelW]).

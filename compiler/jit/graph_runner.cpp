@@ -279,8 +279,10 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
       gemmEpilogues.push_back({expressions[k], std::move(layouts)});
     }
   }
+  size_t firstGemm = symbols.size();
   if (anyGemm)
-    symbols.emplace_back("gemm");
+    for (const std::string& name : gemmKernelNames(isa))
+      symbols.push_back(name);
   if (anyPrelu)
     symbols.emplace_back("prelu");
   auto compiled = compileModule(
@@ -293,7 +295,7 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
         for (size_t e = 0; e < gemmEpilogues.size(); ++e)
           codegen::emitGemmKernel(module, fmt::format("gemm.e{}", e), isa, &gemmEpilogues[e]);
         if (anyGemm)
-          codegen::emitGemmKernel(module, "gemm", isa);
+          emitGemmKernels(module, isa);
         if (anyPrelu)
           codegen::emitPreluKernel(module, "prelu", isa);
       },
@@ -310,8 +312,7 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
   if (anyPrelu)
     prelu_ = reinterpret_cast<PreluKernel>(addresses.back());
   if (anyGemm)
-    gemm_ = {reinterpret_cast<GemmKernelFn>(addresses[addresses.size() - (anyPrelu ? 2 : 1)]),
-             codegen::gemmTile(isa)};
+    gemm_ = gemmKernelAt(isa, addresses.data() + firstGemm);
   size_t firstEpilogue = requests.size() + distinct.size();
   for (size_t k = 0; k < kernels_.size(); ++k)
     if (gemmEpilogueOf[k] != SIZE_MAX)

@@ -42,12 +42,11 @@ protected:
     ASSERT_TRUE(static_cast<bool>(created));
     jit_ = std::move(*created);
     auto compiled = jit::compileModule(
-        *jit_, "gemm", [&](llvm::Module& m) { codegen::emitGemmKernel(m, "gemm", *isa); },
-        {"gemm"});
+        *jit_, "gemm", [&](llvm::Module& m) { jit::emitGemmKernels(m, *isa); },
+        jit::gemmKernelNames(*isa));
     ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
         << std::get<std::string>(compiled);
-    kernel_ = {reinterpret_cast<jit::GemmKernelFn>(std::get<std::vector<void*>>(compiled)[0]),
-               codegen::gemmTile(*isa)};
+    kernel_ = jit::gemmKernelAt(*isa, std::get<std::vector<void*>>(compiled).data());
   }
 
   std::unique_ptr<jit::Jit> jit_;
