@@ -155,9 +155,41 @@ std::pair<int64_t, int64_t> validRange(int64_t size, int64_t stride, int64_t off
   return {begin, end};
 }
 
-/// Convolution with one input channel per group: each output plane is a sum of shifted,
-/// strided input rows scaled by one tap, accumulated row by row so that the inner loop runs
-/// along the output row.
+/// One output plane of a convolution with one input channel per group: a sum of shifted,
+/// strided input rows scaled by one tap each, accumulated row by row so that the inner loop runs
+/// along the output row. Compiled for the host's widest vector unit, chosen when the program
+/// loads (GCC function multiversioning), until nnc generates this convolution too.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
+depthwisePlane(const float* __restrict xPlane, const float* __restrict w,
+               float* __restrict yPlane, float start, Conv2dGeometry g) {
+  const int64_t outH = g.outH, outW = g.outW, inH = g.inH, inW = g.inW;
+  const int64_t strideW = g.strideW;
+  for (int64_t oh = 0; oh < outH; ++oh) {
+    float* __restrict yRow = yPlane + oh * outW;
+    for (int64_t ow = 0; ow < outW; ++ow)
+      yRow[ow] = start;
+    for (int64_t kh = 0; kh < g.kernelH; ++kh) {
+      int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+      if (ih < 0 || ih >= inH)
+        continue;
+      const float* __restrict xRow = xPlane + ih * inW;
+      for (int64_t kw = 0; kw < g.kernelW; ++kw) {
+        const float tap = w[kh * g.kernelW + kw];
+        const int64_t offset = kw * g.dilationW - g.padLeft;
+        auto [owBegin, owEnd] = validRange(outW, strideW, offset, inW);
+        if (strideW == 1) {
+          for (int64_t ow = owBegin; ow < owEnd; ++ow)
+            yRow[ow] += tap * xRow[ow + offset];
+        } else {
+          for (int64_t ow = owBegin; ow < owEnd; ++ow)
+            yRow[ow] += tap * xRow[ow * strideW + offset];
+        }
+      }
+    }
+  }
+}
+
+/// Convolution with one input channel per group, plane by plane (depthwisePlane).
 void convSingleInputChannel(const float* x, const float* weight, const float* bias, float* y,
                             const Conv2dGeometry& g, ThreadPool& pool, Epilogue epilogue) {
   int64_t outPerGroup = g.outChannels / g.groups;
@@ -169,39 +201,14 @@ void convSingleInputChannel(const float* x, const float* weight, const float* bi
         for (int64_t plane = begin; plane < end; ++plane) {
           int64_t n = plane / g.outChannels, oc = plane % g.outChannels;
           int64_t ic = oc / outPerGroup; // the group, and its one input channel
-          const float* xPlane = x + (n * g.inChannels + ic) * g.inH * g.inW;
-          const float* w = weight + oc * taps;
-          float* yPlane = y + plane * planeSize;
-          float start = bias ? bias[oc] : 0.0f;
-          for (int64_t oh = 0; oh < g.outH; ++oh) {
-            float* yRow = yPlane + oh * g.outW;
-            std::fill(yRow, yRow + g.outW, start);
-            for (int64_t kh = 0; kh < g.kernelH; ++kh) {
-              int64_t ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-              if (ih < 0 || ih >= g.inH)
-                continue;
-              const float* xRow = xPlane + ih * g.inW;
-              for (int64_t kw = 0; kw < g.kernelW; ++kw) {
-                float tap = w[kh * g.kernelW + kw];
-                int64_t offset = kw * g.dilationW - g.padLeft;
-                auto [owBegin, owEnd] = validRange(g.outW, g.strideW, offset, g.inW);
-                if (g.strideW == 1) {
-                  for (int64_t ow = owBegin; ow < owEnd; ++ow)
-                    yRow[ow] += tap * xRow[ow + offset];
-                } else {
-                  for (int64_t ow = owBegin; ow < owEnd; ++ow)
-                    yRow[ow] += tap * xRow[ow * g.strideW + offset];
-                }
-              }
-            }
-          }
+          depthwisePlane(x + (n * g.inChannels + ic) * g.inH * g.inW, weight + oc * taps,
+                         y + plane * planeSize, bias ? bias[oc] : 0.0f, g);
           if (epilogue)
             epilogue.apply(epilogue.context, y, plane * planeSize, planeSize);
         }
       },
       grainFor(planeSize * taps));
 }
-
 
 /// The window of one pooling output along one axis: [begin, end) of input positions inside the
 /// input.
