@@ -7,6 +7,7 @@
 #include "compiler/ir/internal_error.h"
 #include "compiler/ir/shape_rules.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/depthwise.h"
 #include "compiler/jit/fused_plan.h"
 #include "compiler/jit/jit.h"
 #include "compiler/passes/fusion.h"
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace nnc::jit {
 
@@ -143,6 +145,38 @@ std::vector<const Tensor*> bindInputs(const ir::Graph& graph,
       throw UserError(fmt::format("model '{}' has no input named '{}'", graph.name(), name));
   }
   return values;
+}
+
+/// The geometry of conv2d `node` for input and output shapes [N, C, H, W].
+runtime::Conv2dGeometry convGeometry(const ir::Node& node, const std::vector<int64_t>& x,
+                                     const std::vector<int64_t>& out) {
+  std::vector<int64_t> kernel = pairAttr(node, "kernel"), stride = pairAttr(node, "stride"),
+                       dilation = pairAttr(node, "dilation");
+  int64_t padTop = 0, padLeft = 0;
+  const ir::AttrValue& pad = node.attr("pad");
+  if (std::holds_alternative<std::string>(pad)) { // "same"
+    padTop = ir::samePadding(kernel[0], dilation[0]).first;
+    padLeft = ir::samePadding(kernel[1], dilation[1]).first;
+  } else {
+    padTop = std::get<std::vector<int64_t>>(pad)[0];
+    padLeft = std::get<std::vector<int64_t>>(pad)[1];
+  }
+  return runtime::Conv2dGeometry{
+      x[0],      x[1],      x[2],   x[3],    out[1],      kernel[0],   kernel[1],
+      stride[0], stride[1], padTop, padLeft, dilation[0], dilation[1], intAttr(node, "groups"),
+      out[2],    out[3]};
+}
+
+/// The sizes of a static shape, with every symbol taken as 1; nullopt when a dimension from
+/// `from` on is symbolic.
+std::optional<std::vector<int64_t>> staticSizes(const ir::Shape& shape, size_t from) {
+  std::vector<int64_t> sizes;
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    if (shape[axis].isSymbol() && axis >= from)
+      return std::nullopt;
+    sizes.push_back(shape[axis].isKnown() ? shape[axis].size() : 1);
+  }
+  return sizes;
 }
 
 } // namespace
@@ -283,6 +317,31 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
   if (anyGemm)
     for (const std::string& name : gemmKernelNames(isa))
       symbols.push_back(name);
+  // Depthwise convolutions with static image sizes: a kernel per distinct shape.
+  std::vector<codegen::DepthwiseShape> depthwiseShapes;
+  std::vector<size_t> depthwiseOf(graph_.nodes().size(), SIZE_MAX);
+  depthwiseShapes_.assign(graph_.nodes().size(), {});
+  size_t firstDepthwise = symbols.size();
+  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
+    const ir::Node& node = graph_.node(id);
+    if (node.op != ir::OpKind::Conv2d || usesGemm(id))
+      continue;
+    auto x = staticSizes(graph_.value(node.operands[0]).type.shape, 1);
+    auto out = staticSizes(graph_.value(node.result).type.shape, 1);
+    if (!x || !out || x->at(1) != intAttr(node, "groups"))
+      continue;
+    codegen::DepthwiseShape shape = depthwiseShape(convGeometry(node, *x, *out), isa);
+    auto same = std::find_if(depthwiseShapes.begin(), depthwiseShapes.end(),
+                             [&](const codegen::DepthwiseShape& d) {
+                               return std::memcmp(&d, &shape, sizeof shape) == 0;
+                             });
+    depthwiseOf[id] = static_cast<size_t>(same - depthwiseShapes.begin());
+    depthwiseShapes_[id] = shape;
+    if (same == depthwiseShapes.end()) {
+      symbols.push_back(fmt::format("depthwise{}", depthwiseShapes.size()));
+      depthwiseShapes.push_back(shape);
+    }
+  }
   if (anyPrelu)
     symbols.emplace_back("prelu");
   auto compiled = compileModule(
@@ -296,6 +355,9 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
           codegen::emitGemmKernel(module, fmt::format("gemm.e{}", e), isa, &gemmEpilogues[e]);
         if (anyGemm)
           emitGemmKernels(module, isa);
+        for (size_t d = 0; d < depthwiseShapes.size(); ++d)
+          codegen::emitDepthwiseKernel(module, fmt::format("depthwise{}", d), isa,
+                                       depthwiseShapes[d]);
         if (anyPrelu)
           codegen::emitPreluKernel(module, "prelu", isa);
       },
@@ -313,6 +375,10 @@ void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
     prelu_ = reinterpret_cast<PreluKernel>(addresses.back());
   if (anyGemm)
     gemm_ = gemmKernelAt(isa, addresses.data() + firstGemm);
+  depthwise_.assign(graph_.nodes().size(), nullptr);
+  for (size_t id = 0; id < depthwiseOf.size(); ++id)
+    if (depthwiseOf[id] != SIZE_MAX)
+      depthwise_[id] = reinterpret_cast<DepthwiseFn>(addresses[firstDepthwise + depthwiseOf[id]]);
   size_t firstEpilogue = requests.size() + distinct.size();
   for (size_t k = 0; k < kernels_.size(); ++k)
     if (gemmEpilogueOf[k] != SIZE_MAX)
@@ -544,25 +610,13 @@ void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, co
     return;
   }
   case ir::OpKind::Conv2d: {
-    std::vector<int64_t> kernel = pairAttr(node, "kernel"), stride = pairAttr(node, "stride"),
-                         dilation = pairAttr(node, "dilation");
-    int64_t padTop = 0, padLeft = 0;
-    const ir::AttrValue& pad = node.attr("pad");
-    if (std::holds_alternative<std::string>(pad)) { // "same"
-      padTop = ir::samePadding(kernel[0], dilation[0]).first;
-      padLeft = ir::samePadding(kernel[1], dilation[1]).first;
-    } else {
-      padTop = std::get<std::vector<int64_t>>(pad)[0];
-      padLeft = std::get<std::vector<int64_t>>(pad)[1];
+    runtime::Conv2dGeometry g = convGeometry(node, x.shape, out.shape);
+    if (depthwise_[id]) {
+      depthwiseConv(depthwise_[id], depthwiseShapes_[id], x.data,
+                    weight(node, "weight").data.data(), optionalBias("bias"), y, g, epilogue,
+                    pool_);
+      return;
     }
-    runtime::Conv2dGeometry g{x.shape[0],   x.shape[1],
-                              x.shape[2],   x.shape[3],
-                              out.shape[1], kernel[0],
-                              kernel[1],    stride[0],
-                              stride[1],    padTop,
-                              padLeft,      dilation[0],
-                              dilation[1],  intAttr(node, "groups"),
-                              out.shape[2], out.shape[3]};
     if (!packed_[id].empty())
       convGemm(gemm_, packed_[id], x.data, optionalBias("bias"), y, g, epilogue, pool_,
                inRegisters);

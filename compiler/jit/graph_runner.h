@@ -6,6 +6,7 @@
 #include "compiler/codegen/target.h"
 #include "compiler/ir/graph.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/depthwise.h"
 #include "compiler/jit/fused_call.h"
 #include "compiler/jit/fused_plan.h"
 #include "compiler/jit/gemm_layers.h"
@@ -112,9 +113,11 @@ private:
   std::vector<Kernel> kernels_;
   std::vector<UnaryKernel> activations_; ///< per node; for activations outside fused kernels
   PreluKernel prelu_ = nullptr;
-  GemmKernel gemm_;                   ///< for dense, maxout and (not depthwise) conv2d
-  std::vector<PackedWeights> packed_; ///< per node: its weights in the GEMM's panels
-  std::vector<size_t> lastRead_;      ///< per value: the last step that reads it
+  GemmKernel gemm_;                    ///< for dense, maxout and (not depthwise) conv2d
+  std::vector<PackedWeights> packed_;  ///< per node: its weights in the GEMM's panels
+  std::vector<DepthwiseFn> depthwise_; ///< per node: a depthwise conv2d's generated kernel
+  std::vector<codegen::DepthwiseShape> depthwiseShapes_;
+  std::vector<size_t> lastRead_; ///< per value: the last step that reads it
   double compileMs_ = 0;
   MemoryUse memory_;
   std::multimap<size_t, Buffer> freeBuffers_; ///< by capacity, between and during runs

@@ -1,7 +1,10 @@
-// The JIT GEMM on every ISA: dense, maxout and conv2d against double-precision loops, over odd
-// shapes (every edge of the register tile), with both biases and an epilogue.
+// The JIT GEMM and depthwise kernels on every ISA: dense, maxout and conv2d against
+// double-precision loops or the runtime routines, over odd shapes (every edge of the register
+// tile, strides, dilations, channel multipliers), with both biases and an epilogue.
+#include "compiler/codegen/depthwise_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/depthwise.h"
 #include "compiler/jit/gemm_layers.h"
 #include "compiler/jit/jit.h"
 
@@ -142,6 +145,62 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, testing::Values("avx512", "avx2", "sse"),
+                         [](const testing::TestParamInfo<std::string>& param) {
+                           return param.param;
+                         });
+
+} // namespace
+} // namespace nnc
+
+namespace nnc {
+namespace {
+
+class DepthwiseTest : public testing::TestWithParam<std::string> {};
+
+TEST_P(DepthwiseTest, MatchesTheRuntime) {
+  std::optional<codegen::TargetIsa> isa = codegen::isaByName(GetParam());
+  ASSERT_TRUE(isa);
+  if (std::string missing = codegen::missingHostFeatures(*isa); !missing.empty())
+    GTEST_SKIP() << "this CPU lacks " << missing;
+  auto created = jit::Jit::create(*isa);
+  ASSERT_TRUE(static_cast<bool>(created));
+  std::unique_ptr<jit::Jit> jit = std::move(*created);
+  runtime::ThreadPool pool(2);
+  struct Case {
+    int64_t batch, channels, multiplier, h, w, k, stride, pad, dilation;
+  };
+  int index = 0;
+  for (Case c : {Case{2, 3, 1, 9, 7, 3, 1, 1, 1}, Case{1, 4, 2, 12, 33, 3, 2, 1, 1},
+                 Case{2, 5, 1, 17, 17, 5, 1, 2, 1}, Case{1, 2, 3, 10, 21, 3, 1, 2, 2},
+                 Case{3, 1, 6, 28, 28, 5, 1, 2, 1}, Case{1, 8, 1, 7, 40, 3, 3, 0, 1}}) {
+    int64_t oh = (c.h + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
+    int64_t ow = (c.w + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
+    int64_t out = c.channels * c.multiplier;
+    runtime::Conv2dGeometry g{c.batch,    c.channels, c.h,      c.w,   out,   c.k,
+                              c.k,        c.stride,   c.stride, c.pad, c.pad, c.dilation,
+                              c.dilation, c.channels, oh,       ow};
+    codegen::DepthwiseShape shape = jit::depthwiseShape(g, *isa);
+    std::string name = "dw" + std::to_string(index++);
+    auto compiled = jit::compileModule(
+        *jit, name, [&](llvm::Module& m) { codegen::emitDepthwiseKernel(m, name, *isa, shape); },
+        {name});
+    ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
+        << std::get<std::string>(compiled);
+    auto kernel = reinterpret_cast<jit::DepthwiseFn>(std::get<std::vector<void*>>(compiled)[0]);
+    std::vector<float> x = randomFloats(static_cast<size_t>(c.batch * c.channels * c.h * c.w), 12);
+    std::vector<float> w = randomFloats(static_cast<size_t>(out * c.k * c.k), 13);
+    std::vector<float> bias = randomFloats(static_cast<size_t>(out), 14);
+    std::vector<float> want(static_cast<size_t>(c.batch * out * oh * ow)), got(want.size(), NAN);
+    runtime::conv2d(x.data(), w.data(), bias.data(), want.data(), g, pool);
+    jit::depthwiseConv(kernel, shape, x.data(), w.data(), bias.data(), got.data(), g, {}, pool);
+    std::vector<double> wanted(want.begin(), want.end());
+    expectClose(got, wanted, c.k * c.k, "depthwise case " + std::to_string(index));
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, DepthwiseTest, testing::Values("avx512", "avx2", "sse"),
                          [](const testing::TestParamInfo<std::string>& param) {
                            return param.param;
                          });

@@ -1,0 +1,103 @@
+#include "compiler/codegen/depthwise_kernel.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace nnc::codegen {
+
+int64_t DepthwiseShape::minPaddedW(unsigned width, int64_t needed) const {
+  // The last chunk's load starts at (chunks - 1)·width·strideW + (kernelW - 1)·dilationW and
+  // spans width·strideW elements.
+  int64_t reach =
+      (chunks(width) - 1) * width * strideW + (kernelW - 1) * dilationW + int64_t{width} * strideW;
+  return std::max(reach, needed);
+}
+
+llvm::Function* emitDepthwiseKernel(llvm::Module& module, llvm::StringRef name,
+                                    const TargetIsa& isa, const DepthwiseShape& shape) {
+  unsigned width = isa.vectorWidth;
+  llvm::LLVMContext& context = module.getContext();
+  auto* ptr = llvm::PointerType::get(context, 0);
+  auto* f32 = llvm::Type::getFloatTy(context);
+  auto* i64 = llvm::Type::getInt64Ty(context);
+  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr, ptr, ptr, f32}, false);
+  llvm::Function* kernel =
+      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
+  std::string bits = std::to_string(isa.vectorBits());
+  kernel->addFnAttr("prefer-vector-width", bits);
+  kernel->addFnAttr("min-legal-vector-width", bits);
+  kernel->addFnAttr("target-cpu", isa.cpu);
+  kernel->addFnAttr(llvm::Attribute::NoUnwind);
+  auto args = kernel->arg_begin();
+  llvm::Value* padded = &*args++;
+  llvm::Value* taps = &*args++;
+  llvm::Value* y = &*args++;
+  llvm::Value* bias = &*args;
+
+  auto* entry = llvm::BasicBlock::Create(context, "entry", kernel);
+  auto* loop = llvm::BasicBlock::Create(context, "row", kernel);
+  auto* exit = llvm::BasicBlock::Create(context, "exit", kernel);
+  llvm::IRBuilder<> b(entry);
+  auto* vector = llvm::FixedVectorType::get(f32, width);
+  std::vector<llvm::Value*> tap;
+  for (int64_t t = 0; t < shape.kernelH * shape.kernelW; ++t)
+    tap.push_back(b.CreateVectorSplat(
+        width, b.CreateAlignedLoad(f32, b.CreateConstGEP1_64(f32, taps, t), llvm::Align(4))));
+  llvm::Value* start = b.CreateVectorSplat(width, bias);
+  b.CreateBr(loop);
+
+  b.SetInsertPoint(loop);
+  llvm::PHINode* oh = b.CreatePHI(i64, 2, "oh");
+  oh->addIncoming(b.getInt64(0), entry);
+  llvm::Value* inRow =
+      b.CreateGEP(f32, padded, b.CreateMul(oh, b.getInt64(shape.strideH * shape.paddedW)));
+  llvm::Value* outRow = b.CreateGEP(f32, y, b.CreateMul(oh, b.getInt64(shape.outW)));
+  std::vector<int> lanes;
+  for (unsigned lane = 0; lane < width; ++lane)
+    lanes.push_back(static_cast<int>(lane * shape.strideW));
+  auto* wide = llvm::FixedVectorType::get(f32, width * static_cast<unsigned>(shape.strideW));
+  for (int64_t c = 0; c < shape.chunks(width); ++c) {
+    llvm::Value* acc = start;
+    for (int64_t kh = 0; kh < shape.kernelH; ++kh)
+      for (int64_t kw = 0; kw < shape.kernelW; ++kw) {
+        int64_t offset =
+            kh * shape.dilationH * shape.paddedW + c * width * shape.strideW + kw * shape.dilationW;
+        llvm::Value* at = b.CreateConstGEP1_64(f32, inRow, static_cast<uint64_t>(offset));
+        llvm::Value* input;
+        if (shape.strideW == 1) {
+          input = b.CreateAlignedLoad(vector, at, llvm::Align(4));
+        } else {
+          input = b.CreateShuffleVector(b.CreateAlignedLoad(wide, at, llvm::Align(4)), lanes);
+        }
+        acc = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vector},
+                                {input, tap[static_cast<size_t>(kh * shape.kernelW + kw)], acc});
+      }
+    int64_t valid = std::min<int64_t>(width, shape.outW - c * width);
+    llvm::Value* target =
+        b.CreateConstGEP1_64(f32, outRow, static_cast<uint64_t>(c * int64_t{width}));
+    if (valid == width) {
+      b.CreateAlignedStore(acc, target, llvm::Align(4));
+    } else if (isa.kind != IsaKind::Sse) {
+      std::vector<llvm::Constant*> mask;
+      for (unsigned lane = 0; lane < width; ++lane)
+        mask.push_back(b.getInt1(lane < valid));
+      b.CreateMaskedStore(acc, target, llvm::Align(4), llvm::ConstantVector::get(mask));
+    } else {
+      for (int64_t lane = 0; lane < valid; ++lane)
+        b.CreateAlignedStore(b.CreateExtractElement(acc, static_cast<uint64_t>(lane)),
+                             b.CreateConstGEP1_64(f32, target, static_cast<uint64_t>(lane)),
+                             llvm::Align(4));
+    }
+  }
+  llvm::Value* next = b.CreateAdd(oh, b.getInt64(1));
+  oh->addIncoming(next, b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpSLT(next, b.getInt64(shape.outH)), loop, exit);
+  b.SetInsertPoint(exit);
+  b.CreateRetVoid();
+  return kernel;
+}
+
+} // namespace nnc::codegen
