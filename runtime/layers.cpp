@@ -157,11 +157,10 @@ std::pair<int64_t, int64_t> validRange(int64_t size, int64_t stride, int64_t off
 
 /// One output plane of a convolution with one input channel per group: a sum of shifted,
 /// strided input rows scaled by one tap each, accumulated row by row so that the inner loop runs
-/// along the output row. Compiled for the host's widest vector unit, chosen when the program
-/// loads (GCC function multiversioning), until nnc generates this convolution too.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
-depthwisePlane(const float* __restrict xPlane, const float* __restrict w,
-               float* __restrict yPlane, float start, Conv2dGeometry g) {
+/// along the output row. (The graph runner uses a generated kernel instead wherever the image
+/// size is known when the model compiles.)
+void depthwisePlane(const float* __restrict xPlane, const float* __restrict w,
+                    float* __restrict yPlane, float start, Conv2dGeometry g) {
   const int64_t outH = g.outH, outW = g.outW, inH = g.inH, inW = g.inW;
   const int64_t strideW = g.strideW;
   for (int64_t oh = 0; oh < outH; ++oh) {
