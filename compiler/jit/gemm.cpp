@@ -115,10 +115,10 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b
     return;
   int64_t mPanels = a.panels(), nPanels = b.panels();
   int64_t start = c - output;
-  // A chunk of tiles is worth a thread's wake-up (tens of microseconds here) from about 2^23
+  // A chunk of tiles is worth a thread's wake-up (about ten microseconds here) from about 2^21
   // multiply-adds on: a dense layer at batch 1 runs on one thread.
   int64_t tileWork = int64_t{tile.mr} * tile.nr * std::max<int64_t>(a.k(), 1);
-  int64_t grain = std::max<int64_t>(1, (int64_t{1} << 23) / tileWork);
+  int64_t grain = std::max<int64_t>(1, (int64_t{1} << 21) / tileWork);
   pool.parallelFor(
       mPanels * nPanels,
       [&](int64_t begin, int64_t end) {
