@@ -163,6 +163,12 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
     case TileLeaf::Scalar:
       return builder.CreateVectorSplat(width,
                                        builder.CreateAlignedLoad(f32, leafBase[l], llvm::Align(4)));
+    case TileLeaf::Matrix: {
+      llvm::Value* leafRow =
+          builder.CreateGEP(f32, leafBase[l], builder.CreateMul(builder.getInt64(r), ldc));
+      return static_cast<llvm::Value*>(builder.CreateAlignedLoad(
+          vector, builder.CreateConstGEP1_64(f32, leafRow, v * width), llvm::Align(4)));
+    }
     }
     return accumulator;
   };

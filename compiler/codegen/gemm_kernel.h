@@ -23,6 +23,7 @@ enum class TileLeaf {
   RowScalar,    ///< leaves[k][r]: a value per row (a conv2d's channel)
   ColumnVector, ///< leaves[k][j]: a value per column (a dense layer's unit)
   Scalar,       ///< leaves[k][0]
+  Matrix,       ///< leaves[k][r·ldc + j]: a tensor laid out like c (a residual)
 };
 
 /// An elementwise expression applied to the accumulators before the store.

@@ -143,6 +143,9 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b
               case codegen::TileLeaf::ColumnVector:
                 origin += j0;
                 break;
+              case codegen::TileLeaf::Matrix:
+                origin += start + i0 * ldc + j0;
+                break;
               default:
                 break;
               }

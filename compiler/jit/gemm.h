@@ -39,7 +39,8 @@ GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addres
 
 /// An epilogue computed in registers by a kernel compiled with it (codegen::GemmEpilogue), and
 /// the origin of each of its leaves for the tile at row 0, column 0 (null for the accumulator):
-/// RowScalar leaves advance with the tile's first row, ColumnVector leaves with its first column.
+/// RowScalar leaves advance with the tile's first row, ColumnVector leaves with its first column,
+/// Matrix leaves with its place in the output (they are laid out like `output`).
 struct TileEpilogue {
   GemmKernelFn kernel = nullptr;
   std::vector<codegen::TileLeaf> layouts;

@@ -404,8 +404,14 @@ std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
       layouts.push_back(codegen::TileLeaf::Accumulator);
       continue;
     }
-    if (leaf.value != FusedLeaf::kConstant)
-      return {}; // a tensor such as a residual: the cache epilogue reads it
+    if (leaf.value != FusedLeaf::kConstant) {
+      // A tensor of the layer's own shape (a residual) is read like the output; any other
+      // (broadcast) tensor goes to the epilogue on the stored planes.
+      if (!(graph_.value(leaf.value).type == graph_.value(layer.result).type))
+        return {};
+      layouts.push_back(codegen::TileLeaf::Matrix);
+      continue;
+    }
     if (leaf.constant.size() == 1)
       layouts.push_back(codegen::TileLeaf::Scalar);
     else if (static_cast<int64_t>(leaf.constant.size()) == channels)
@@ -547,7 +553,9 @@ void GraphRunner::execute(const Step& step, const std::vector<View>& values, con
     TileEpilogue inRegisters{kernel.inRegisters, kernel.tileLeaves, {}};
     for (const FusedLeaf& leaf : kernel.leaves)
       inRegisters.origins.push_back(leaf.value == FusedLeaf::kConstant ? leaf.constant.data()
-                                                                       : nullptr);
+                                    : leaf.value == graph_.node(fused.nodes.front()).result
+                                        ? nullptr
+                                        : values[leaf.value].data);
     executeNode(step.node, values, out, runtime::Epilogue{FusedCall::applyTo, &call},
                 kernel.inRegisters ? &inRegisters : nullptr);
     return;
