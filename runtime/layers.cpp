@@ -459,14 +459,13 @@ void batchNorm(const float* x, int64_t batch, int64_t channels, int64_t inner, c
   }
 }
 
-void maxout(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
-            int64_t units, int64_t pieces, float* y, ThreadPool& pool, Epilogue epilogue) {
-  // kBlockRows rows at a time, so that z stays in cache between the GEMM and the max.
+void maxoutBlocks(int64_t rows, int64_t units, int64_t pieces, float* y, Epilogue epilogue,
+                  const std::function<void(int64_t r0, int64_t block, float* z)>& product) {
   int64_t outputs = units * pieces;
   std::vector<float> z(static_cast<size_t>(std::min(rows, kBlockRows) * outputs));
   for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
     int64_t block = std::min(kBlockRows, rows - r0);
-    dense(x + r0 * in, block, in, weight, bias, outputs, z.data(), pool);
+    product(r0, block, z.data());
     for (int64_t r = 0; r < block; ++r) {
       for (int64_t j = 0; j < units; ++j) {
         const float* candidates = z.data() + r * outputs + j * pieces;
@@ -479,6 +478,13 @@ void maxout(const float* x, int64_t rows, int64_t in, const float* weight, const
         epilogue.apply(epilogue.context, y, (r0 + r) * units, units);
     }
   }
+}
+
+void maxout(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
+            int64_t units, int64_t pieces, float* y, ThreadPool& pool, Epilogue epilogue) {
+  maxoutBlocks(rows, units, pieces, y, epilogue, [&](int64_t r0, int64_t block, float* z) {
+    dense(x + r0 * in, block, in, weight, bias, units * pieces, z, pool);
+  });
 }
 
 void broadcastBinary(BinaryOp op, const float* a, const std::vector<int64_t>& aShape,

@@ -4,6 +4,7 @@
 #include "runtime/thread_pool.h"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace nnc::runtime {
@@ -83,6 +84,13 @@ void batchNorm(const float* x, int64_t batch, int64_t channels, int64_t inner, c
 /// buffer the function allocates, and reduced while it is in cache.
 void maxout(const float* x, int64_t rows, int64_t in, const float* weight, const float* bias,
             int64_t units, int64_t pieces, float* y, ThreadPool& pool, Epilogue epilogue = {});
+
+/// maxout's reduction around any product: `product(r0, block, z)` fills z [block, units *
+/// pieces] with rows [r0, r0 + block) of x·Wᵀ + b, at most 64 rows at a time so that z stays in
+/// cache; the max over each group of pieces (a NaN gives NaN) goes to y [rows, units], then
+/// `epilogue` runs on each finished row.
+void maxoutBlocks(int64_t rows, int64_t units, int64_t pieces, float* y, Epilogue epilogue,
+                  const std::function<void(int64_t r0, int64_t block, float* z)>& product);
 
 enum class BinaryOp { Add, Mul };
 

@@ -1,5 +1,7 @@
 #include "compiler/codegen/depthwise_kernel.h"
 
+#include "compiler/codegen/elementwise_loop.h"
+
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
@@ -26,11 +28,7 @@ llvm::Function* emitDepthwiseKernel(llvm::Module& module, llvm::StringRef name,
   auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr, ptr, ptr, f32}, false);
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  std::string bits = std::to_string(isa.vectorBits());
-  kernel->addFnAttr("prefer-vector-width", bits);
-  kernel->addFnAttr("min-legal-vector-width", bits);
-  kernel->addFnAttr("target-cpu", isa.cpu);
-  kernel->addFnAttr(llvm::Attribute::NoUnwind);
+  setVectorAttributes(*kernel, isa);
   auto args = kernel->arg_begin();
   llvm::Value* padded = &*args++;
   llvm::Value* taps = &*args++;

@@ -7,15 +7,6 @@ namespace nnc::codegen {
 
 namespace {
 
-/// Function attributes that keep LLVM from splitting the explicit vectors into narrower ones.
-void setVectorAttributes(llvm::Function& function, const TargetIsa& isa) {
-  std::string bits = std::to_string(isa.vectorBits());
-  function.addFnAttr("prefer-vector-width", bits);
-  function.addFnAttr("min-legal-vector-width", bits);
-  function.addFnAttr(llvm::Attribute::NoUnwind);
-  function.addFnAttr("target-cpu", isa.cpu);
-}
-
 class LoopEmitter {
 public:
   LoopEmitter(llvm::Function& function, const TargetIsa& isa, ElementwiseSignature signature,
@@ -237,6 +228,14 @@ private:
 };
 
 } // namespace
+
+void setVectorAttributes(llvm::Function& function, const TargetIsa& isa) {
+  std::string bits = std::to_string(isa.vectorBits());
+  function.addFnAttr("prefer-vector-width", bits);
+  function.addFnAttr("min-legal-vector-width", bits);
+  function.addFnAttr(llvm::Attribute::NoUnwind);
+  function.addFnAttr("target-cpu", isa.cpu);
+}
 
 llvm::Function* emitElementwiseLoop(llvm::Module& module, llvm::StringRef name,
                                     const TargetIsa& isa, ElementwiseSignature signature,

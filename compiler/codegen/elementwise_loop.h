@@ -25,6 +25,10 @@ struct ElementwiseSignature {
   unsigned scalars = 0;
 };
 
+/// Sets the attributes every generated vector function carries: the ISA's CPU, no unwinding,
+/// and vector-width hints that keep LLVM from splitting the explicit vectors into narrower ones.
+void setVectorAttributes(llvm::Function& function, const TargetIsa& isa);
+
 /// Emits `void name(const float* x, float* y, int64_t n)` computing y[i] = f(x[i]) for i < n:
 /// a loop of single vectors and one vector tail that touches no element past n (masked
 /// load/store on AVX-512 and AVX2, a padded buffer on SSE). x and y may be the same buffer;

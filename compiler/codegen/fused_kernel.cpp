@@ -127,10 +127,7 @@ llvm::Function* emitFusedKernel(llvm::Module& module, llvm::StringRef name, cons
   auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr, ptr, i64}, false);
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  kernel->addFnAttr(llvm::Attribute::NoUnwind);
-  for (const llvm::Attribute& attribute : loop->getAttributes().getFnAttrs())
-    if (attribute.isStringAttribute())
-      kernel->addFnAttr(attribute);
+  setVectorAttributes(*kernel, isa);
   auto args = kernel->arg_begin();
   llvm::Value* y = &*args++;
   llvm::Value* leaves = &*args++;

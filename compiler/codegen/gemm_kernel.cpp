@@ -1,5 +1,7 @@
 #include "compiler/codegen/gemm_kernel.h"
 
+#include "compiler/codegen/elementwise_loop.h"
+
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
@@ -39,11 +41,7 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
                                        {ptr, ptr, ptr, i64, i64, ptr, ptr, ptr}, false);
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  std::string bits = std::to_string(isa.vectorBits());
-  kernel->addFnAttr("prefer-vector-width", bits);
-  kernel->addFnAttr("min-legal-vector-width", bits);
-  kernel->addFnAttr("target-cpu", isa.cpu);
-  kernel->addFnAttr(llvm::Attribute::NoUnwind);
+  setVectorAttributes(*kernel, isa);
   auto args = kernel->arg_begin();
   llvm::Value* a = &*args++;
   llvm::Value* b = &*args++;

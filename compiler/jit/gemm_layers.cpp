@@ -1,16 +1,10 @@
 #include "compiler/jit/gemm_layers.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace nnc::jit {
 
 namespace {
-
-/// A max that keeps the first NaN it meets, as runtime::maxout does.
-float maxPropagatingNan(float m, float v) {
-  return (v > m || std::isnan(v)) ? v : m;
-}
 
 bool readsInputAsIs(const runtime::Conv2dGeometry& g) {
   return g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 &&
@@ -67,26 +61,11 @@ void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const flo
 void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
                 int64_t rows, int64_t in, const float* bias, int64_t units, int64_t pieces,
                 float* y, runtime::Epilogue epilogue, runtime::ThreadPool& pool) {
-  constexpr int64_t kBlockRows = 64;
-  int64_t outputs = units * pieces;
-  std::vector<float> z(static_cast<size_t>(std::min(rows, kBlockRows) * outputs));
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
-    int64_t block = std::min(kBlockRows, rows - r0);
+  runtime::maxoutBlocks(rows, units, pieces, y, epilogue, [&](int64_t r0, int64_t block, float* z) {
     PackedMatrix a(block, in, kernel.tile.mr);
     a.packRows(x + r0 * in, in);
-    gemm(kernel, a, weights.front(), z.data(), outputs, bias, nullptr, nullptr, {}, z.data(), pool);
-    for (int64_t r = 0; r < block; ++r) {
-      for (int64_t j = 0; j < units; ++j) {
-        const float* candidates = z.data() + r * outputs + j * pieces;
-        float m = candidates[0];
-        for (int64_t k = 1; k < pieces; ++k)
-          m = maxPropagatingNan(m, candidates[k]);
-        y[(r0 + r) * units + j] = m;
-      }
-      if (epilogue)
-        epilogue.apply(epilogue.context, y, (r0 + r) * units, units);
-    }
-  }
+    gemm(kernel, a, weights.front(), z, units * pieces, bias, nullptr, nullptr, {}, z, pool);
+  });
 }
 
 void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
