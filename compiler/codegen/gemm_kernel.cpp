@@ -30,7 +30,6 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   if (rows > 0 && rows < tile.mr)
     tile.mr = rows;
   unsigned width = isa.vectorWidth;
-  unsigned bStride = tile.nr; // of b's panels
   unsigned vectors = tile.nr / width;
   if (columnVectors > 0 && columnVectors < vectors)
     vectors = columnVectors;
@@ -38,13 +37,14 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
   auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
-                                       {ptr, ptr, ptr, i64, i64, ptr, ptr, ptr}, false);
+                                       {ptr, ptr, ptr, ptr, i64, i64, ptr, ptr, ptr}, false);
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
   setVectorAttributes(*kernel, isa);
   auto args = kernel->arg_begin();
   llvm::Value* a = &*args++;
-  llvm::Value* b = &*args++;
+  llvm::Value* bases = &*args++;
+  llvm::Value* offsets = &*args++;
   llvm::Value* c = &*args++;
   llvm::Value* ldc = &*args++;
   llvm::Value* k = &*args++;
@@ -59,6 +59,11 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   llvm::Type* f32 = builder.getFloatTy();
   auto* vector = llvm::FixedVectorType::get(f32, width);
   llvm::Value* zero = llvm::Constant::getNullValue(vector);
+  // Where each vector of B's columns starts; row p of it is offsets[p] floats further.
+  std::vector<llvm::Value*> columnBase;
+  for (unsigned v = 0; v < vectors; ++v)
+    columnBase.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, bases, v),
+                                                   llvm::Align(8), "b.base"));
   builder.CreateCondBr(builder.CreateICmpSGT(k, builder.getInt64(0)), loop, done);
 
   // The k loop: the accumulators are phis, one per (row, vector of columns).
@@ -71,11 +76,11 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
     accumulators.back()->addIncoming(zero, entry);
   }
   std::vector<llvm::Value*> row;
-  llvm::Value* bRow = builder.CreateGEP(f32, b, builder.CreateMul(p, builder.getInt64(bStride)));
+  llvm::Value* offset =
+      builder.CreateAlignedLoad(i64, builder.CreateGEP(i64, offsets, p), llvm::Align(8));
   for (unsigned v = 0; v < vectors; ++v)
-    row.push_back(
-        builder.CreateAlignedLoad(vector, builder.CreateConstGEP1_64(f32, bRow, v * width),
-                                  llvm::Align(std::min<unsigned>(64, bStride * sizeof(float)))));
+    row.push_back(builder.CreateAlignedLoad(vector, builder.CreateGEP(f32, columnBase[v], offset),
+                                            llvm::Align(4)));
   llvm::Value* aColumn = builder.CreateGEP(f32, a, builder.CreateMul(p, builder.getInt64(stride)));
   std::vector<llvm::Value*> next;
   for (unsigned r = 0; r < tile.mr; ++r) {

@@ -7,6 +7,13 @@
 
 namespace nnc::jit {
 
+namespace {
+
+/// Column vectors per tile, at most (AVX-512: 64 columns of 16 floats).
+constexpr int64_t kMaxTileVectors = 4;
+
+} // namespace
+
 std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa) {
   std::vector<std::string> names = {"gemm", "gemm.row"};
   for (unsigned v = 1; v < codegen::gemmTile(isa).nr / isa.vectorWidth; ++v)
@@ -24,6 +31,7 @@ void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa) {
 GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses) {
   GemmKernel kernel;
   kernel.tile = codegen::gemmTile(isa);
+  kernel.width = isa.vectorWidth;
   kernel.fn = reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[0]));
   kernel.oneRow = reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[1]));
   for (size_t v = 2; v < gemmKernelNames(isa).size(); ++v)
@@ -36,6 +44,9 @@ PackedMatrix::PackedMatrix(int64_t rows, int64_t k, unsigned width)
   size_t count = static_cast<size_t>(std::max<int64_t>(panels() * k * width, 1));
   data_.reset(static_cast<float*>(::operator new[](count * sizeof(float), std::align_val_t(64))));
   std::memset(data_.get(), 0, count * sizeof(float));
+  offsets_.resize(static_cast<size_t>(k));
+  for (int64_t p = 0; p < k; ++p)
+    offsets_[static_cast<size_t>(p)] = p * width;
 }
 
 void PackedMatrix::packRows(const float* src, int64_t ld) {
@@ -104,16 +115,17 @@ void PackedMatrix::packPatches(const float* x, int64_t channels, const runtime::
   }
 }
 
-void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b, float* c,
-          int64_t ldc, const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
+void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float* c, int64_t ldc,
+          const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
           runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool) {
   const codegen::GemmTile& tile = kernel.tile;
-  if (a.width() != tile.mr || b.width() != tile.nr || a.k() != b.k())
-    throw InternalError("gemm operands are not packed for the kernel's tile");
-  int64_t m = a.rows(), n = b.rows();
+  const int64_t width = kernel.width;
+  if (a.width() != tile.mr || a.k() != b.k || b.rowLength % width != 0)
+    throw InternalError("gemm operands do not fit the kernel's tile");
+  int64_t m = a.rows(), n = b.n;
   if (m <= 0 || n <= 0)
     return;
-  int64_t mPanels = a.panels(), nPanels = b.panels();
+  int64_t mPanels = a.panels(), nPanels = (n + tile.nr - 1) / tile.nr;
   int64_t start = c - output;
   // A chunk of tiles is worth a thread's wake-up (about ten microseconds here) from about 2^21
   // multiply-adds on: a dense layer at batch 1 runs on one thread.
@@ -129,6 +141,9 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b
           int64_t i0 = mq * tile.mr, j0 = nq * tile.nr;
           int64_t rows = std::min<int64_t>(tile.mr, m - i0);
           int64_t cols = std::min<int64_t>(tile.nr, n - j0);
+          const float* columns[kMaxTileVectors];
+          for (int64_t v = 0; v * width < cols; ++v)
+            columns[v] = b.column(j0 + v * width);
           const float* rowBiasHere = rowBias ? rowBias + i0 : nullptr;
           const float* colBiasHere = colBias ? colBias + j0 : nullptr;
           float* target = c + i0 * ldc + j0;
@@ -151,17 +166,17 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b
               }
               leaves[l] = origin;
             }
-            inRegisters->kernel(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere,
+            inRegisters->kernel(a.panel(mq), columns, b.offsets, target, ldc, a.k(), colBiasHere,
                                 rowBiasHere, leaves.data());
             continue;
           }
           if (whole) {
-            kernel.fn(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere,
+            kernel.fn(a.panel(mq), columns, b.offsets, target, ldc, a.k(), colBiasHere, rowBiasHere,
                       nullptr);
           } else if (rows == 1 && cols == tile.nr && kernel.oneRow) {
             // One row (a batch of one): the one-row kernel stores just that row.
-            kernel.oneRow(a.panel(mq), b.panel(nq), target, ldc, a.k(), colBiasHere, rowBiasHere,
-                          nullptr);
+            kernel.oneRow(a.panel(mq), columns, b.offsets, target, ldc, a.k(), colBiasHere,
+                          rowBiasHere, nullptr);
           } else {
             // An edge tile: computed whole into a buffer (biases read past the end only
             // through padded copies), then its valid part copied out.
@@ -182,8 +197,8 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b
               if (vectors <= kernel.narrow.size())
                 edgeKernel = kernel.narrow[vectors - 1];
             }
-            edgeKernel(a.panel(mq), b.panel(nq), edge, tile.nr, a.k(), colBiasHere, rowBiasHere,
-                       nullptr);
+            edgeKernel(a.panel(mq), columns, b.offsets, edge, tile.nr, a.k(), colBiasHere,
+                       rowBiasHere, nullptr);
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(target + r * ldc, edge + r * tile.nr,
                           static_cast<size_t>(cols) * sizeof(float));

@@ -15,9 +15,9 @@
 
 namespace nnc::jit {
 
-/// `void kernel(a, b, c, ldc, k, colBias, rowBias, leaves)`: see codegen/gemm_kernel.h.
-using GemmKernelFn = void (*)(const float*, const float*, float*, int64_t, int64_t, const float*,
-                              const float*, const float* const*);
+/// `void kernel(a, b, offsets, c, ldc, k, colBias, rowBias, leaves)`: see codegen/gemm_kernel.h.
+using GemmKernelFn = void (*)(const float*, const float* const*, const int64_t*, float*, int64_t,
+                              int64_t, const float*, const float*, const float* const*);
 
 /// The compiled micro-kernels of one tile shape: the whole tile, a one-row variant for tiles with
 /// a single valid row (a batch of one), and narrow variants narrow[v - 1] computing only v
@@ -28,6 +28,7 @@ struct GemmKernel {
   GemmKernelFn oneRow = nullptr;
   std::vector<GemmKernelFn> narrow;
   codegen::GemmTile tile;
+  unsigned width = 1; ///< floats per vector
 };
 
 /// The names of the GemmKernel's functions for `isa`, in the order gemmKernelAt expects.
@@ -68,6 +69,8 @@ public:
   unsigned width() const { return width_; }
   int64_t panels() const { return (rows_ + width_ - 1) / width_; }
   const float* panel(int64_t q) const { return data_.get() + q * k_ * width_; }
+  /// p·width for p < k: where row p of a panel starts, as the kernel reads B.
+  const int64_t* offsets() const { return offsets_.data(); }
 
 private:
   struct FreeAligned {
@@ -76,16 +79,36 @@ private:
   int64_t rows_ = 0, k_ = 0;
   unsigned width_ = 1;
   std::unique_ptr<float[], FreeAligned> data_;
+  std::vector<int64_t> offsets_;
 };
 
-/// C = A·Bᵀ for A packed as MR-row panels (M x K) and B as NR-row panels (N x K):
+/// The B operand (k x n) as the kernel reads it: element (p, j) at
+/// origin[offsets[p] + (j / rowLength)·rowPitch + j % rowLength]. Panels packed k-major are one
+/// case (rowLength = NR, rowPitch = k·NR); a convolution's input read in place is another (j an
+/// output position, rowLength the output width, offsets[p] the distance to input channel and
+/// tap p). rowLength is a multiple of the vector width, so that no vector straddles two rows,
+/// and every element of a vector that starts before n must be readable.
+struct GemmB {
+  const float* origin = nullptr;
+  const int64_t* offsets = nullptr;
+  int64_t n = 0, k = 0, rowLength = 1, rowPitch = 0;
+
+  static GemmB packed(const PackedMatrix& b) {
+    return {b.panel(0), b.offsets(), b.rows(), b.k(), b.width(), b.k() * b.width()};
+  }
+  const float* column(int64_t j) const {
+    return origin + (j / rowLength) * rowPitch + j % rowLength;
+  }
+};
+
+/// C = A·B for A packed as MR-row panels (M x K) and B (K x N) as GemmB describes it:
 /// c[i·ldc + j] = Σ_p A(i, p)·B(j, p) + colBias[j] + rowBias[i] (either bias may be null) for
 /// i < M, j < N. With `inRegisters`, whole tiles apply its epilogue before the store and edge
 /// tiles (computed into a buffer) pass their rows to `epilogue` instead; without, every tile's
 /// rows go to `epilogue` when it is set. Offsets are from `output`, which c lies in. Parallel
-/// over panels of B, so each thread keeps its panels of B in cache.
-void gemm(const GemmKernel& kernel, const PackedMatrix& a, const PackedMatrix& b, float* c,
-          int64_t ldc, const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
+/// over column tiles of B, so each thread keeps its part of B in cache.
+void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float* c, int64_t ldc,
+          const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
           runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool);
 
 } // namespace nnc::jit

@@ -1,17 +1,10 @@
 #include "compiler/jit/gemm_layers.h"
 
+#include "compiler/jit/conv_input.h"
+
 #include <algorithm>
 
 namespace nnc::jit {
-
-namespace {
-
-bool readsInputAsIs(const runtime::Conv2dGeometry& g) {
-  return g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 &&
-         g.padLeft == 0 && g.outH == g.inH && g.outW == g.inW;
-}
-
-} // namespace
 
 PackedWeights packDenseWeights(const GemmKernel& kernel, const float* weight, int64_t units,
                                int64_t in) {
@@ -38,16 +31,16 @@ void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const flo
                runtime::ThreadPool& pool, const TileEpilogue* inRegisters) {
   PackedMatrix a(rows, in, kernel.tile.mr);
   a.packRows(x, in);
-  const PackedMatrix& b = weights.front();
+  GemmB b = GemmB::packed(weights.front());
   if (inRegisters) {
-    gemm(kernel, a, b, y, b.rows(), bias, nullptr, inRegisters, epilogue, y, pool);
+    gemm(kernel, a, b, y, b.n, bias, nullptr, inRegisters, epilogue, y, pool);
     return;
   }
-  gemm(kernel, a, b, y, b.rows(), bias, nullptr, nullptr, {}, y, pool);
+  gemm(kernel, a, b, y, b.n, bias, nullptr, nullptr, {}, y, pool);
   // The epilogue a whole row at a time: per tile (64 columns) its call would cost more than the
   // work on a layer with a short k.
   if (epilogue) {
-    int64_t units = b.rows();
+    int64_t units = b.n;
     pool.parallelFor(
         rows,
         [&](int64_t begin, int64_t end) {
@@ -64,7 +57,8 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
   runtime::maxoutBlocks(rows, units, pieces, y, epilogue, [&](int64_t r0, int64_t block, float* z) {
     PackedMatrix a(block, in, kernel.tile.mr);
     a.packRows(x + r0 * in, in);
-    gemm(kernel, a, weights.front(), z, units * pieces, bias, nullptr, nullptr, {}, z, pool);
+    gemm(kernel, a, GemmB::packed(weights.front()), z, units * pieces, bias, nullptr, nullptr, {},
+         z, pool);
   });
 }
 
@@ -74,9 +68,7 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
               const TileEpilogue* inRegisters) {
   int64_t inPerGroup = g.inChannels / g.groups;
   int64_t outPerGroup = g.outChannels / g.groups;
-  int64_t depth = inPerGroup * g.kernelH * g.kernelW;
   int64_t positions = g.outH * g.outW;
-  bool asIs = readsInputAsIs(g);
   // One (image, group) product per chunk when there are enough of them for the threads (the
   // GEMM and im2col inside then run inline); else each product is split across the threads.
   int64_t products = g.batch * g.groups;
@@ -84,16 +76,11 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
   pool.parallelFor(
       products,
       [&](int64_t begin, int64_t end) {
-        PackedMatrix patches(positions, depth, kernel.tile.nr);
+        ConvInput input(g, kernel.tile, kernel.width);
         TileEpilogue groupEpilogue = inRegisters ? *inRegisters : TileEpilogue{};
         for (int64_t product = begin; product < end; ++product) {
           int64_t n = product / g.groups, group = product % g.groups;
-          const float* input = x + (n * g.inChannels + group * inPerGroup) * g.inH * g.inW;
-          if (asIs) {
-            patches.packColumns(input, positions); // [in channels, positions]: k-major already
-          } else {
-            patches.packPatches(input, inPerGroup, g);
-          }
+          GemmB b = input.prepare(x + (n * g.inChannels + group * inPerGroup) * g.inH * g.inW);
           float* out = y + (n * g.outChannels + group * outPerGroup) * positions;
           const float* groupBias = bias ? bias + group * outPerGroup : nullptr;
           const PackedMatrix& groupWeights = weights[static_cast<size_t>(group)];
@@ -102,12 +89,11 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
             for (size_t l = 0; l < groupEpilogue.origins.size(); ++l)
               if (groupEpilogue.layouts[l] == codegen::TileLeaf::RowScalar)
                 groupEpilogue.origins[l] = inRegisters->origins[l] + group * outPerGroup;
-            gemm(kernel, groupWeights, patches, out, positions, nullptr, groupBias, &groupEpilogue,
+            gemm(kernel, groupWeights, b, out, positions, nullptr, groupBias, &groupEpilogue,
                  epilogue, y, pool);
             continue;
           }
-          gemm(kernel, groupWeights, patches, out, positions, nullptr, groupBias, nullptr, {}, y,
-               pool);
+          gemm(kernel, groupWeights, b, out, positions, nullptr, groupBias, nullptr, {}, y, pool);
           // The epilogue a channel plane at a time, while the group's planes are in cache.
           if (epilogue)
             for (int64_t c = 0; c < outPerGroup; ++c)

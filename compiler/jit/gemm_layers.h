@@ -31,12 +31,12 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
                 float* y, runtime::Epilogue epilogue, runtime::ThreadPool& pool);
 
 /// runtime::conv2d on the JIT GEMM, for more than one input channel per group (depthwise
-/// convolutions take runtime::conv2d's direct loop). Per image and group, the output planes are
-/// the weights times the input patches: a 1x1 convolution with stride 1 and no padding reads
-/// its input as it is; any other packs its patches (im2col) straight into the
-/// kernel's panels. With `inRegisters` (RowScalar origins
-/// index output channels), whole tiles apply it before their store; without, `epilogue` runs a
-/// channel plane at a time right after each product.
+/// convolutions take their own kernel). Per image and group, the output planes are the weights
+/// times the input's patches, which the kernel reads as ConvInput arranges them: in place for a
+/// 1x1 convolution, from zero-bordered stride-phase planes (implicit GEMM) where the output width
+/// is a whole number of vectors, else packed (im2col) into the kernel's panels. With
+/// `inRegisters` (RowScalar origins index output channels), whole tiles apply it before their
+/// store; without, `epilogue` runs a channel plane at a time right after each product.
 void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
               const float* bias, float* y, const runtime::Conv2dGeometry& g,
               runtime::Epilogue epilogue, runtime::ThreadPool& pool,

@@ -4,6 +4,7 @@
 #include "compiler/codegen/depthwise_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/conv_input.h"
 #include "compiler/jit/depthwise.h"
 #include "compiler/jit/gemm_layers.h"
 #include "compiler/jit/jit.h"
@@ -12,6 +13,7 @@
 
 #include <cmath>
 #include <random>
+#include <set>
 
 namespace nnc {
 namespace {
@@ -120,15 +122,32 @@ TEST_P(GemmTest, MaxoutMatchesTheRuntime) {
 TEST_P(GemmTest, ConvMatchesTheRuntime) {
   struct Case {
     int64_t batch, in, h, w, out, k, stride, pad, dilation, groups;
+    int64_t padLeft = -1; // -1: the same as pad
   };
-  for (Case c : {Case{2, 3, 9, 7, 5, 3, 1, 1, 1, 1}, Case{1, 8, 8, 8, 16, 1, 1, 0, 1, 1},
-                 Case{3, 6, 10, 11, 9, 3, 2, 1, 1, 3}, Case{1, 4, 12, 12, 70, 5, 1, 2, 2, 2},
-                 Case{2, 16, 5, 5, 7, 1, 2, 0, 1, 1}}) {
+  // Every way ConvInput reads the input, on every ISA (vector widths 16, 8, 4): patches for
+  // output widths that are not whole vectors, bordered stride-phase planes (strides 1 to 3, a
+  // 1x1 with stride 2, an even kernel, dilation, groups, asymmetric padding) and in place.
+  const Case cases[] = {
+      {2, 3, 9, 7, 5, 3, 1, 1, 1, 1},     {1, 8, 8, 8, 16, 1, 1, 0, 1, 1},
+      {3, 6, 10, 11, 9, 3, 2, 1, 1, 3},   {1, 4, 12, 12, 70, 5, 1, 2, 2, 2},
+      {2, 16, 5, 5, 7, 1, 2, 0, 1, 1},    {2, 5, 32, 32, 7, 3, 1, 1, 1, 1},
+      {2, 6, 30, 32, 9, 3, 2, 1, 1, 3},   {1, 4, 9, 16, 10, 3, 1, 2, 2, 2},
+      {2, 16, 32, 32, 7, 1, 2, 0, 1, 1},  {1, 3, 8, 32, 5, 2, 2, 0, 1, 1},
+      {1, 2, 10, 48, 4, 3, 3, 1, 1, 1},   {2, 8, 4, 8, 6, 1, 1, 0, 1, 1},
+      {1, 3, 7, 17, 4, 2, 1, 1, 1, 1, 0}, {1, 5, 6, 16, 3, 4, 1, 2, 1, 1, 1},
+  };
+  std::set<jit::ConvInput::Mode> modes;
+  for (const Case& c : cases) {
+    int64_t padLeft = c.padLeft < 0 ? c.pad : c.padLeft;
+    // Output sizes as for "same"-style padding: pad on the top/left, whatever fits at the end.
     int64_t oh = (c.h + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
-    int64_t ow = (c.w + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
-    runtime::Conv2dGeometry g{c.batch,    c.in,     c.h,      c.w,   c.out, c.k,
-                              c.k,        c.stride, c.stride, c.pad, c.pad, c.dilation,
+    int64_t ow = (c.w + 2 * padLeft - c.dilation * (c.k - 1) - 1) / c.stride + 1;
+    if (c.padLeft >= 0)
+      ow = (c.w + padLeft - c.dilation * (c.k - 1) - 1) / c.stride + 1 + (padLeft > 0 ? 1 : 0);
+    runtime::Conv2dGeometry g{c.batch,    c.in,     c.h,      c.w,   c.out,   c.k,
+                              c.k,        c.stride, c.stride, c.pad, padLeft, c.dilation,
                               c.dilation, c.groups, oh,       ow};
+    modes.insert(jit::ConvInput(g, kernel_.tile, kernel_.width).mode());
     std::vector<float> x = randomFloats(static_cast<size_t>(c.batch * c.in * c.h * c.w), 9);
     std::vector<float> w =
         randomFloats(static_cast<size_t>(c.out * c.in / c.groups * c.k * c.k), 10);
@@ -138,10 +157,13 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
     jit::PackedWeights packed = jit::packConvWeights(kernel_, w.data(), g);
     jit::convGemm(kernel_, packed, x.data(), bias.data(), got.data(), g, {}, pool_);
     std::vector<double> wanted(want.begin(), want.end());
-    expectClose(got, wanted, c.in / c.groups * c.k * c.k, "conv " + std::to_string(c.out));
+    expectClose(got, wanted, c.in / c.groups * c.k * c.k,
+                "conv " + std::to_string(c.out) + "x" + std::to_string(c.in) + " " +
+                    std::to_string(oh) + "x" + std::to_string(ow));
     if (HasFatalFailure())
       return;
   }
+  EXPECT_EQ(modes.size(), 3u) << "not every way of reading a convolution's input was tested";
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, testing::Values("avx512", "avx2", "sse"),
