@@ -15,16 +15,21 @@ constexpr int64_t kMaxTileVectors = 4;
 } // namespace
 
 std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa) {
-  std::vector<std::string> names = {"gemm", "gemm.row"};
-  for (unsigned v = 1; v < codegen::gemmTile(isa).nr / isa.vectorWidth; ++v)
+  codegen::GemmTile tile = codegen::gemmTile(isa);
+  std::vector<std::string> names = {"gemm"};
+  for (unsigned r = 1; r < tile.mr; ++r)
+    names.push_back("gemm.r" + std::to_string(r));
+  for (unsigned v = 1; v < tile.nr / isa.vectorWidth; ++v)
     names.push_back("gemm.v" + std::to_string(v));
   return names;
 }
 
 void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa) {
+  codegen::GemmTile tile = codegen::gemmTile(isa);
   codegen::emitGemmKernel(module, "gemm", isa);
-  codegen::emitGemmKernel(module, "gemm.row", isa, nullptr, 1);
-  for (unsigned v = 1; v < codegen::gemmTile(isa).nr / isa.vectorWidth; ++v)
+  for (unsigned r = 1; r < tile.mr; ++r)
+    codegen::emitGemmKernel(module, "gemm.r" + std::to_string(r), isa, nullptr, r);
+  for (unsigned v = 1; v < tile.nr / isa.vectorWidth; ++v)
     codegen::emitGemmKernel(module, "gemm.v" + std::to_string(v), isa, nullptr, 0, v);
 }
 
@@ -32,10 +37,15 @@ GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addres
   GemmKernel kernel;
   kernel.tile = codegen::gemmTile(isa);
   kernel.width = isa.vectorWidth;
-  kernel.fn = reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[0]));
-  kernel.oneRow = reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[1]));
-  for (size_t v = 2; v < gemmKernelNames(isa).size(); ++v)
-    kernel.narrow.push_back(reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[v])));
+  auto at = [&](size_t i) {
+    return reinterpret_cast<GemmKernelFn>(const_cast<void*>(addresses[i]));
+  };
+  size_t i = 0;
+  kernel.fn = at(i++);
+  for (unsigned r = 1; r < kernel.tile.mr; ++r)
+    kernel.rows.push_back(at(i++));
+  for (unsigned v = 1; v < kernel.tile.nr / isa.vectorWidth; ++v)
+    kernel.narrow.push_back(at(i++));
   return kernel;
 }
 
@@ -173,10 +183,11 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float
           if (whole) {
             kernel.fn(a.panel(mq), columns, b.offsets, target, ldc, a.k(), colBiasHere, rowBiasHere,
                       nullptr);
-          } else if (rows == 1 && cols == tile.nr && kernel.oneRow) {
-            // One row (a batch of one): the one-row kernel stores just that row.
-            kernel.oneRow(a.panel(mq), columns, b.offsets, target, ldc, a.k(), colBiasHere,
-                          rowBiasHere, nullptr);
+          } else if (cols == tile.nr) {
+            // The last rows (a batch of one, a layer of 16 channels): a kernel that computes
+            // and stores just those.
+            kernel.rows[static_cast<size_t>(rows - 1)](a.panel(mq), columns, b.offsets, target, ldc,
+                                                       a.k(), colBiasHere, rowBiasHere, nullptr);
           } else {
             // An edge tile: computed whole into a buffer (biases read past the end only
             // through padded copies), then its valid part copied out.
@@ -190,7 +201,7 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float
               std::memcpy(rowPad, rowBiasHere, static_cast<size_t>(rows) * sizeof(float));
               rowBiasHere = rowPad;
             }
-            GemmKernelFn edgeKernel = rows == 1 && kernel.oneRow ? kernel.oneRow : kernel.fn;
+            GemmKernelFn edgeKernel = rows == 1 ? kernel.rows.front() : kernel.fn;
             if (!kernel.narrow.empty()) {
               auto vectors = static_cast<size_t>(
                   (cols * int64_t(kernel.narrow.size() + 1) + tile.nr - 1) / tile.nr);

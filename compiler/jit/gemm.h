@@ -19,13 +19,14 @@ namespace nnc::jit {
 using GemmKernelFn = void (*)(const float*, const float* const*, const int64_t*, float*, int64_t,
                               int64_t, const float*, const float*, const float* const*);
 
-/// The compiled micro-kernels of one tile shape: the whole tile, a one-row variant for tiles with
-/// a single valid row (a batch of one), and narrow variants narrow[v - 1] computing only v
-/// vectors of columns, for edge tiles of few columns (a layer of 10 units); each would
-/// otherwise compute the whole tile to keep a part of it.
+/// The compiled micro-kernels of one tile shape: the whole tile; row variants rows[r - 1]
+/// computing and storing only the first r rows, for the last tile of an M that is not a multiple
+/// of MR (a batch of one, a layer of 16 channels); and narrow variants narrow[v - 1] computing
+/// only v vectors of columns, for edge tiles of few columns (a layer of 10 units). Each would
+/// otherwise compute the whole tile into a buffer to keep a part of it.
 struct GemmKernel {
   GemmKernelFn fn = nullptr;
-  GemmKernelFn oneRow = nullptr;
+  std::vector<GemmKernelFn> rows;
   std::vector<GemmKernelFn> narrow;
   codegen::GemmTile tile;
   unsigned width = 1; ///< floats per vector
