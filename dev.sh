@@ -10,6 +10,8 @@
 #   ./dev.sh bench-gemm [--threads T] [--reps R] [--batch B]
 #                    build (release) and time nnc's JIT GEMM beside oneDNN: the FMA peak, GEMM
 #                    shapes, conv layers and whole example networks
+#   ./dev.sh bench-ops  build (release) and measure what one AVX-512 operation costs beside
+#                    the activation loops' cost per vector
 #   ./dev.sh build   build (release) only
 #   ./dev.sh format  clang-format every source file
 set -euo pipefail
@@ -36,9 +38,10 @@ case "${1:-}" in
   bench) build release && build/release/bench/nnc_activation_bench "${@:2}" ;;
   bench-fusion) build release && build/release/bench/nnc_fusion_bench "${@:2}" ;;
   bench-gemm) build release && build/release/bench/nnc_gemm_bench "${@:2}" ;;
+  bench-ops) build release && build/release/bench/nnc_op_cost_bench ;;
   format) git ls-files '*.cpp' '*.h' | xargs clang-format -i ;;
   *)
-    sed -n '2,14p' "$0"
+    sed -n '2,16p' "$0"
     exit 2
     ;;
 esac
