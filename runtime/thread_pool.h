@@ -1,6 +1,7 @@
 // A fixed set of worker threads that run the chunks of a parallel loop with the calling thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -38,21 +39,26 @@ public:
 
 private:
   void work(int index);
+  /// Waits until pending_ is 0: spinning first, then on done_.
+  void waitForWorkers();
 
   int threads_;
   std::vector<std::thread> workers_;
   std::mutex turn_; ///< one parallelFor at a time
+  // Workers and the caller spin for a while (kSpin in thread_pool.cpp) before they sleep on a
+  // condition variable: a network hands its layers to the pool back to back, and waking a
+  // sleeping thread costs more than many of those layers' chunks.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  // The current loop, guarded by mutex_.
-  const Body* body_ = nullptr;
-  int64_t count_ = 0;
-  int64_t chunks_ = 0;
-  uint64_t generation_ = 0; ///< increases with every loop handed to the workers
-  int64_t pending_ = 0;     ///< chunks the workers have still to finish
-  std::exception_ptr error_;
-  bool stop_ = false;
+  // The current loop: written before generation_ is raised, read after it is seen.
+  std::atomic<const Body*> body_ = nullptr;
+  std::atomic<int64_t> count_ = 0;
+  std::atomic<int64_t> chunks_ = 0;
+  std::atomic<uint64_t> generation_ = 0; ///< increases with every loop handed to the workers
+  std::atomic<int64_t> pending_ = 0;     ///< workers that have still to report on the loop
+  std::exception_ptr error_;             ///< guarded by mutex_
+  std::atomic<bool> stop_ = false;
 };
 
 } // namespace nnc::runtime

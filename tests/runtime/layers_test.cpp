@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -633,6 +634,28 @@ TEST(ThreadPool, CoversEveryIndexOnceInContiguousChunks) {
   }
   EXPECT_EQ(ThreadPool(0).threads(), 1);
   EXPECT_GE(defaultThreadCount(), 1);
+}
+
+TEST(ThreadPool, ManyLoopsBackToBackFromSeveralThreads) {
+  // Loops of 2, 3 and 4 chunks on a pool of 4, one after another and from two outside threads
+  // at once: the workers spin between loops, and one without a chunk in a loop must not take
+  // part in the next one twice or miss it.
+  ThreadPool pool(4);
+  auto run = [&](int seed) {
+    for (int loop = 0; loop < 2000; ++loop) {
+      int64_t count = 2 + (loop + seed) % 3;
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(count));
+      pool.parallelFor(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+          hits[static_cast<size_t>(i)].fetch_add(1);
+      });
+      for (const std::atomic<int>& hit : hits)
+        ASSERT_EQ(hit.load(), 1) << "loop " << loop;
+    }
+  };
+  std::thread other(run, 1);
+  run(0);
+  other.join();
 }
 
 TEST(ThreadPool, DoesNotSplitBelowTheGrain) {
