@@ -10,10 +10,12 @@
 #include "bench/measure.h"
 #include "bench/onednn_layers.h"
 #include "bench/onednn_networks.h"
+#include "compiler/codegen/depthwise_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/codegen/target.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/depthwise.h"
 #include "compiler/jit/gemm_layers.h"
 #include "compiler/jit/graph_runner.h"
 #include "compiler/jit/jit.h"
@@ -408,6 +410,74 @@ void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
   }
 }
 
+/// The depthwise 3x3 convolutions of the mobilenet example (hard_swish after each, as there),
+/// on nnc's generated per-layer kernel against oneDNN's grouped convolution.
+void depthwiseTable(const NncKernels& kernels, const nnc::codegen::TargetIsa& isa,
+                    nnc::runtime::ThreadPool& pool, const Rates& rates, int reps, int64_t batch) {
+  struct Layer {
+    const char* label;
+    int64_t channels, size, stride;
+  };
+  const Layer layers[] = {{"mobilenet b1 depthwise", 32, 32, 1},
+                          {"mobilenet b2 depthwise", 64, 32, 2},
+                          {"mobilenet b3 depthwise", 96, 16, 1}};
+  fmt::print("\n## Depthwise 3x3 conv layers at batch {}: nnc (generated kernel, hard_swish on "
+             "each plane) vs oneDNN grouped convolution (hard_swish post-op)\n\n"
+             "| layer | C, HxW->OHxOW, s | MFLOP | nnc µs | nnc GFLOP/s | oneDNN nchw µs | "
+             "speed nnc/oneDNN nchw | oneDNN blocked µs | speed nnc/oneDNN blocked | oneDNN impl "
+             "nchw / blocked | max rel diff |\n"
+             "|---|---|---|---|---|---|---|---|---|---|---|\n",
+             batch);
+  int index = 0;
+  for (const Layer& l : layers) {
+    int64_t out = (l.size + 2 - 3) / l.stride + 1;
+    nnc::runtime::Conv2dGeometry g{batch,    l.channels, l.size, l.size, l.channels, 3, 3,
+                                   l.stride, l.stride,   1,      1,      1,          1,
+                                   l.channels, out,      out};
+    std::vector<float> x =
+        randomFloats(static_cast<size_t>(g.batch * g.inChannels * g.inH * g.inW), 7);
+    std::vector<float> weight = randomFloats(static_cast<size_t>(g.outChannels * 9), 8, 1 / 3.0f);
+    std::vector<float> bias = randomFloats(static_cast<size_t>(g.outChannels), 9);
+    std::vector<float> y(static_cast<size_t>(g.batch * g.outChannels * g.outH * g.outW));
+
+    nnc::codegen::DepthwiseShape shape = nnc::jit::depthwiseShape(g, isa);
+    std::string name = fmt::format("depthwise{}", index++);
+    auto compiled = nnc::jit::compileModule(
+        *kernels.jit, name,
+        [&](llvm::Module& m) { nnc::codegen::emitDepthwiseKernel(m, name, isa, shape); }, {name});
+    if (const std::string* error = std::get_if<std::string>(&compiled))
+      throw std::runtime_error("cannot compile the depthwise kernel: " + *error);
+    auto kernel = reinterpret_cast<nnc::jit::DepthwiseFn>(
+        std::get<std::vector<void*>>(compiled).front());
+    nnc::runtime::Epilogue fused = epilogue(kernels, Act::HardSwish);
+    double nnc = microsecondsPerCall(
+        [&] {
+          nnc::jit::depthwiseConv(kernel, shape, x.data(), weight.data(), bias.data(), y.data(), g,
+                                  fused, pool);
+        },
+        reps);
+
+    const std::vector<EltwisePostOp>& postOps = activation(Act::HardSwish).onednn;
+    nnc::bench::OneDnnConv nchw(g, weight.data(), bias.data(), postOps, ConvLayout::Nchw);
+    nchw.setInput(x.data());
+    double onednnNchw = microsecondsPerCall([&] { nchw.run(); }, reps);
+    nnc::bench::OneDnnConv blocked(g, weight.data(), bias.data(), postOps, ConvLayout::Preferred);
+    blocked.setInput(x.data());
+    double onednnBlocked = microsecondsPerCall([&] { blocked.run(); }, reps);
+
+    double diff = std::max(maxRelativeDifference(y, nchw.output()),
+                           maxRelativeDifference(y, blocked.output()));
+    double flops = 2.0 * static_cast<double>(g.batch * g.outChannels * g.outH * g.outW * 9);
+    fmt::print("| {} | {}, {}x{}->{}x{}, {} | {:.2f} | {:.1f} | {:.1f} | {:.1f} | {:.2f}x | "
+               "{:.1f} | {:.2f}x | {} / {} ({}) | {} |\n",
+               l.label, g.inChannels, g.inH, g.inW, g.outH, g.outW, l.stride, flops * 1e-6, nnc,
+               rates.gflops(flops, nnc), onednnNchw, onednnNchw / nnc, onednnBlocked,
+               onednnBlocked / nnc, nchw.implementation(), blocked.implementation(),
+               blocked.layouts(), diffCell(diff));
+    std::fflush(stdout);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Whole networks: every examples/*.nn through nnc's GraphRunner (default passes), beside the
 // same network written out in oneDNN primitives where bench/onednn_networks.cpp has it.
@@ -562,6 +632,7 @@ int main(int argc, char** argv) {
     gemmTable(kernels, pool, rates, options->reps);
     denseTable(kernels, pool, rates, options->reps);
     convTable(kernels, pool, rates, options->reps, options->batch);
+    depthwiseTable(kernels, *isa, pool, rates, options->reps, options->batch);
     networkTable(*isa, rates, *options);
   } catch (const std::exception& error) { // dnnl::error, or a bug in nnc
     fmt::print(stderr, "nnc_gemm_bench: {}\n", error.what());
