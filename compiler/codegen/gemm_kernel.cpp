@@ -26,7 +26,6 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
                                const GemmEpilogue* epilogue, unsigned rows,
                                unsigned columnVectors) {
   GemmTile tile = gemmTile(isa);
-  unsigned stride = tile.mr; // of a's panels
   if (rows > 0 && rows < tile.mr)
     tile.mr = rows;
   unsigned width = isa.vectorWidth;
@@ -37,12 +36,13 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
   auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
-                                       {ptr, ptr, ptr, ptr, i64, i64, ptr, ptr, ptr}, false);
+                                       {ptr, i64, ptr, ptr, ptr, i64, i64, ptr, ptr, ptr}, false);
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
   setVectorAttributes(*kernel, isa);
   auto args = kernel->arg_begin();
-  llvm::Value* a = &*args++;
+  llvm::Value* aRows = &*args++;
+  llvm::Value* aStride = &*args++;
   llvm::Value* bases = &*args++;
   llvm::Value* offsets = &*args++;
   llvm::Value* c = &*args++;
@@ -59,7 +59,12 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   llvm::Type* f32 = builder.getFloatTy();
   auto* vector = llvm::FixedVectorType::get(f32, width);
   llvm::Value* zero = llvm::Constant::getNullValue(vector);
-  // Where each vector of B's columns starts; row p of it is offsets[p] floats further.
+  // Where each row of A starts (element p is p·aStride further), and where each vector of B's
+  // columns starts (row p of it is offsets[p] further).
+  std::vector<llvm::Value*> rowBase;
+  for (unsigned r = 0; r < tile.mr; ++r)
+    rowBase.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, aRows, r),
+                                                llvm::Align(8), "a.row"));
   std::vector<llvm::Value*> columnBase;
   for (unsigned v = 0; v < vectors; ++v)
     columnBase.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, bases, v),
@@ -81,11 +86,11 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   for (unsigned v = 0; v < vectors; ++v)
     row.push_back(builder.CreateAlignedLoad(vector, builder.CreateGEP(f32, columnBase[v], offset),
                                             llvm::Align(4)));
-  llvm::Value* aColumn = builder.CreateGEP(f32, a, builder.CreateMul(p, builder.getInt64(stride)));
+  llvm::Value* aOffset = builder.CreateMul(p, aStride);
   std::vector<llvm::Value*> next;
   for (unsigned r = 0; r < tile.mr; ++r) {
     llvm::Value* scalar =
-        builder.CreateAlignedLoad(f32, builder.CreateConstGEP1_64(f32, aColumn, r), llvm::Align(4));
+        builder.CreateAlignedLoad(f32, builder.CreateGEP(f32, rowBase[r], aOffset), llvm::Align(4));
     llvm::Value* broadcast = builder.CreateVectorSplat(width, scalar);
     for (unsigned v = 0; v < vectors; ++v)
       next.push_back(builder.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vector},

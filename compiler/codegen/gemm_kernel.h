@@ -32,20 +32,23 @@ struct GemmEpilogue {
   std::vector<TileLeaf> leaves; ///< per leaf of the expression
 };
 
-/// Emits `void name(const float* a, const float* const* b, const int64_t* offsets, float* c,
-/// int64_t ldc, int64_t k, const float* colBias, const float* rowBias, const float* const*
-/// leaves)`:
-///   c[r·ldc + v·W + l] = Σ_{p<k} a[p·MR + r]·b[v][offsets[p] + l] + colBias[v·W + l] + rowBias[r]
-/// for r < MR and the W lanes l of each of the NR / W column vectors v, with each bias left out
-/// when its pointer is null. `a` is a panel of MR rows of A, k-major (packed by the caller). B is
-/// read where it lies: vector v of row p at b[v] + offsets[p], so that one kernel serves panels
-/// packed k-major (b[v] = panel + v·W, offsets[p] = p·NR) and a convolution's input read in
-/// place (b[v] at an output position's first tap, offsets[p] the distance to tap p). The
-/// products accumulate in order of p with multiply-adds (fused on AVX-512 and AVX2), the column
-/// bias is added before the row bias, then `epilogue` (when given) on each vector, with `leaves`
-/// pointing at its leaves' tile origins; c is written once. With `rows` below MR, only the first
-/// `rows` rows are computed and stored (a still has MR rows per k); with `vectors` below NR / W,
-/// only the first `vectors` vectors of columns (b has that many entries).
+/// Emits `void name(const float* const* a, int64_t aStride, const float* const* b,
+/// const int64_t* offsets, float* c, int64_t ldc, int64_t k, const float* colBias,
+/// const float* rowBias, const float* const* leaves)`:
+///   c[r·ldc + v·W + l] = Σ_{p<k} a[r][p·aStride]·b[v][offsets[p] + l] + colBias[v·W + l]
+///                        + rowBias[r]
+/// for the MR rows r and the W lanes l of each of the NR / W column vectors v, with each bias
+/// left out when its pointer is null. Both operands are read where they lie: row r of A from
+/// a[r] with a stride (MR for panels packed k-major, 1 for a row-major matrix such as a dense
+/// layer's input, which then needs no packing), and vector v of B's row p at b[v] + offsets[p],
+/// so that one kernel reads panels packed k-major (b[v] = panel + v·W, offsets[p] = p·NR) and a
+/// convolution's input in place (b[v] at an output position's first tap, offsets[p] the
+/// distance to tap p). The products accumulate in order of p with multiply-adds (fused on
+/// AVX-512 and AVX2), the column bias is added before the row bias, then `epilogue` (when given)
+/// on each vector, with `leaves` pointing at its leaves' tile origins; c is written once. With
+/// `rows` below MR, only the first `rows` rows are computed and stored (a has that many
+/// entries); with `vectors` below NR / W, only the first `vectors` vectors of columns (b has
+/// that many entries).
 llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
                                const GemmEpilogue* epilogue = nullptr, unsigned rows = 0,
                                unsigned vectors = 0);

@@ -9,8 +9,9 @@ namespace nnc::jit {
 
 namespace {
 
-/// Column vectors per tile, at most (AVX-512: 64 columns of 16 floats).
+/// Column vectors and rows per tile, at most (AVX-512: 6 rows, 64 columns of 16 floats).
 constexpr int64_t kMaxTileVectors = 4;
+constexpr int64_t kMaxTileRows = 8;
 
 } // namespace
 
@@ -125,21 +126,21 @@ void PackedMatrix::packPatches(const float* x, int64_t channels, const runtime::
   }
 }
 
-void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float* c, int64_t ldc,
+void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, int64_t ldc,
           const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
           runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool) {
   const codegen::GemmTile& tile = kernel.tile;
   const int64_t width = kernel.width;
-  if (a.width() != tile.mr || a.k() != b.k || b.rowLength % width != 0)
+  if ((a.panelRows && a.panelRows != tile.mr) || a.k != b.k || b.rowLength % width != 0)
     throw InternalError("gemm operands do not fit the kernel's tile");
-  int64_t m = a.rows(), n = b.n;
+  int64_t m = a.m, n = b.n;
   if (m <= 0 || n <= 0)
     return;
-  int64_t mPanels = a.panels(), nPanels = (n + tile.nr - 1) / tile.nr;
+  int64_t mPanels = (m + tile.mr - 1) / tile.mr, nPanels = (n + tile.nr - 1) / tile.nr;
   int64_t start = c - output;
   // A chunk of tiles is worth a thread's wake-up (about ten microseconds here) from about 2^21
   // multiply-adds on: a dense layer at batch 1 runs on one thread.
-  int64_t tileWork = int64_t{tile.mr} * tile.nr * std::max<int64_t>(a.k(), 1);
+  int64_t tileWork = int64_t{tile.mr} * tile.nr * std::max<int64_t>(a.k, 1);
   int64_t grain = std::max<int64_t>(1, (int64_t{1} << 21) / tileWork);
   pool.parallelFor(
       mPanels * nPanels,
@@ -154,6 +155,10 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float
           const float* columns[kMaxTileVectors];
           for (int64_t v = 0; v * width < cols; ++v)
             columns[v] = b.column(j0 + v * width);
+          // Rows past the last repeat it: only an edge tile computed into a buffer reads them.
+          const float* aRows[kMaxTileRows];
+          for (int64_t r = 0; r < tile.mr; ++r)
+            aRows[r] = a.row(std::min(i0 + r, m - 1));
           const float* rowBiasHere = rowBias ? rowBias + i0 : nullptr;
           const float* colBiasHere = colBias ? colBias + j0 : nullptr;
           float* target = c + i0 * ldc + j0;
@@ -176,18 +181,18 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float
               }
               leaves[l] = origin;
             }
-            inRegisters->kernel(a.panel(mq), columns, b.offsets, target, ldc, a.k(), colBiasHere,
+            inRegisters->kernel(aRows, a.stride, columns, b.offsets, target, ldc, a.k, colBiasHere,
                                 rowBiasHere, leaves.data());
             continue;
           }
           if (whole) {
-            kernel.fn(a.panel(mq), columns, b.offsets, target, ldc, a.k(), colBiasHere, rowBiasHere,
-                      nullptr);
+            kernel.fn(aRows, a.stride, columns, b.offsets, target, ldc, a.k, colBiasHere,
+                      rowBiasHere, nullptr);
           } else if (cols == tile.nr) {
             // The last rows (a batch of one, a layer of 16 channels): a kernel that computes
             // and stores just those.
-            kernel.rows[static_cast<size_t>(rows - 1)](a.panel(mq), columns, b.offsets, target, ldc,
-                                                       a.k(), colBiasHere, rowBiasHere, nullptr);
+            kernel.rows[static_cast<size_t>(rows - 1)](aRows, a.stride, columns, b.offsets, target,
+                                                       ldc, a.k, colBiasHere, rowBiasHere, nullptr);
           } else {
             // An edge tile: computed whole into a buffer (biases read past the end only
             // through padded copies), then its valid part copied out.
@@ -208,7 +213,7 @@ void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float
               if (vectors <= kernel.narrow.size())
                 edgeKernel = kernel.narrow[vectors - 1];
             }
-            edgeKernel(a.panel(mq), columns, b.offsets, edge, tile.nr, a.k(), colBiasHere,
+            edgeKernel(aRows, a.stride, columns, b.offsets, edge, tile.nr, a.k, colBiasHere,
                        rowBiasHere, nullptr);
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(target + r * ldc, edge + r * tile.nr,

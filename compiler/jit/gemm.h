@@ -15,9 +15,11 @@
 
 namespace nnc::jit {
 
-/// `void kernel(a, b, offsets, c, ldc, k, colBias, rowBias, leaves)`: see codegen/gemm_kernel.h.
-using GemmKernelFn = void (*)(const float*, const float* const*, const int64_t*, float*, int64_t,
-                              int64_t, const float*, const float*, const float* const*);
+/// `void kernel(a, aStride, b, offsets, c, ldc, k, colBias, rowBias, leaves)`: see
+/// codegen/gemm_kernel.h.
+using GemmKernelFn = void (*)(const float* const*, int64_t, const float* const*, const int64_t*,
+                              float*, int64_t, int64_t, const float*, const float*,
+                              const float* const*);
 
 /// The compiled micro-kernels of one tile shape: the whole tile; row variants rows[r - 1]
 /// computing and storing only the first r rows, for the last tile of an M that is not a multiple
@@ -83,6 +85,28 @@ private:
   std::vector<int64_t> offsets_;
 };
 
+/// The A operand (m x k) as the kernel reads it: row i from row(i), element p of it p·stride
+/// further. Panels packed k-major are one case (stride MR); a row-major matrix read in place,
+/// such as a dense layer's input, another (stride 1).
+struct GemmA {
+  const float* origin = nullptr;
+  int64_t m = 0, k = 0;
+  int64_t stride = 1;    ///< between elements of a row
+  int64_t panelRows = 0; ///< packed: rows per panel; 0: row-major
+  int64_t rowPitch = 0;  ///< row-major: between rows
+
+  static GemmA packed(const PackedMatrix& a) {
+    return {a.panel(0), a.rows(), a.k(), a.width(), a.width(), 0};
+  }
+  static GemmA rowMajor(const float* x, int64_t m, int64_t k, int64_t ld) {
+    return {x, m, k, 1, 0, ld};
+  }
+  const float* row(int64_t i) const {
+    return panelRows ? origin + (i / panelRows) * k * panelRows + i % panelRows
+                     : origin + i * rowPitch;
+  }
+};
+
 /// The B operand (k x n) as the kernel reads it: element (p, j) at
 /// origin[offsets[p] + (j / rowLength)·rowPitch + j % rowLength]. Panels packed k-major are one
 /// case (rowLength = NR, rowPitch = k·NR); a convolution's input read in place is another (j an
@@ -102,13 +126,13 @@ struct GemmB {
   }
 };
 
-/// C = A·B for A packed as MR-row panels (M x K) and B (K x N) as GemmB describes it:
+/// C = A·B for A (M x K) and B (K x N) as GemmA and GemmB describe them:
 /// c[i·ldc + j] = Σ_p A(i, p)·B(j, p) + colBias[j] + rowBias[i] (either bias may be null) for
 /// i < M, j < N. With `inRegisters`, whole tiles apply its epilogue before the store and edge
 /// tiles (computed into a buffer) pass their rows to `epilogue` instead; without, every tile's
 /// rows go to `epilogue` when it is set. Offsets are from `output`, which c lies in. Parallel
 /// over column tiles of B, so each thread keeps its part of B in cache.
-void gemm(const GemmKernel& kernel, const PackedMatrix& a, const GemmB& b, float* c, int64_t ldc,
+void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, int64_t ldc,
           const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,
           runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool);
 

@@ -29,8 +29,7 @@ PackedWeights packConvWeights(const GemmKernel& kernel, const float* weight,
 void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x, int64_t rows,
                int64_t in, const float* bias, float* y, runtime::Epilogue epilogue,
                runtime::ThreadPool& pool, const TileEpilogue* inRegisters) {
-  PackedMatrix a(rows, in, kernel.tile.mr);
-  a.packRows(x, in);
+  GemmA a = GemmA::rowMajor(x, rows, in, in); // read in place: no packing per run
   GemmB b = GemmB::packed(weights.front());
   if (inRegisters) {
     gemm(kernel, a, b, y, b.n, bias, nullptr, inRegisters, epilogue, y, pool);
@@ -55,10 +54,8 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
                 int64_t rows, int64_t in, const float* bias, int64_t units, int64_t pieces,
                 float* y, runtime::Epilogue epilogue, runtime::ThreadPool& pool) {
   runtime::maxoutBlocks(rows, units, pieces, y, epilogue, [&](int64_t r0, int64_t block, float* z) {
-    PackedMatrix a(block, in, kernel.tile.mr);
-    a.packRows(x + r0 * in, in);
-    gemm(kernel, a, GemmB::packed(weights.front()), z, units * pieces, bias, nullptr, nullptr, {},
-         z, pool);
+    gemm(kernel, GemmA::rowMajor(x + r0 * in, block, in, in), GemmB::packed(weights.front()), z,
+         units * pieces, bias, nullptr, nullptr, {}, z, pool);
   });
 }
 
@@ -83,7 +80,7 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
           GemmB b = input.prepare(x + (n * g.inChannels + group * inPerGroup) * g.inH * g.inW);
           float* out = y + (n * g.outChannels + group * outPerGroup) * positions;
           const float* groupBias = bias ? bias + group * outPerGroup : nullptr;
-          const PackedMatrix& groupWeights = weights[static_cast<size_t>(group)];
+          GemmA groupWeights = GemmA::packed(weights[static_cast<size_t>(group)]);
           if (inRegisters) {
             // Per-channel leaves start at the group's first channel.
             for (size_t l = 0; l < groupEpilogue.origins.size(); ++l)
