@@ -72,16 +72,6 @@ void PackedMatrix::packRows(const float* src, int64_t ld) {
   }
 }
 
-void PackedMatrix::packColumns(const float* src, int64_t ld) {
-  for (int64_t q = 0; q < panels(); ++q) {
-    float* out = data_.get() + q * k_ * width_;
-    int64_t valid = std::min<int64_t>(width_, rows_ - q * width_);
-    for (int64_t p = 0; p < k_; ++p)
-      std::memcpy(out + p * width_, src + p * ld + q * width_,
-                  static_cast<size_t>(valid) * sizeof(float));
-  }
-}
-
 void PackedMatrix::packPatches(const float* x, int64_t channels, const runtime::Conv2dGeometry& g) {
   for (int64_t q = 0; q < panels(); ++q) {
     float* out = data_.get() + q * k_ * width_;

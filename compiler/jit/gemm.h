@@ -60,8 +60,6 @@ public:
 
   /// Packs src[i·ld + p] (row-major rows x k).
   void packRows(const float* src, int64_t ld);
-  /// Packs src[p·ld + i] (k-major: k rows of `rows` contiguous elements each).
-  void packColumns(const float* src, int64_t ld);
   /// Packs the patches of a convolution: row i is output position i (oh·outW + ow), column p is
   /// input channel ci, tap (kh, kw) of `channels` channels from x (0 outside the input), in the
   /// order of a weight row. rows() must be outH·outW and k() channels·kernelH·kernelW.
