@@ -433,14 +433,37 @@ void avgPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& po
       [divisor](float sum) { return sum / divisor; });
 }
 
-void globalAvgPool(const float* x, int64_t batch, int64_t channels, int64_t spatial, float* y) {
-  for (int64_t plane = 0; plane < batch * channels; ++plane) {
-    const float* xPlane = x + plane * spatial;
-    double sum = 0;
-    for (int64_t i = 0; i < spatial; ++i)
-      sum += xPlane[i];
-    y[plane] = static_cast<float>(sum / static_cast<double>(spatial));
-  }
+namespace {
+
+/// The sum of v[0, n) in double, in kLanes independent partial sums (so that the loop is not
+/// one chain of dependent additions, and vectorizes), then those in order.
+double sumInDouble(const float* v, int64_t n) {
+  constexpr int kLanes = 16;
+  double partial[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j)
+      partial[j] += v[i + j];
+  double sum = 0;
+  for (double p : partial)
+    sum += p;
+  for (; i < n; ++i)
+    sum += v[i];
+  return sum;
+}
+
+} // namespace
+
+void globalAvgPool(const float* x, int64_t batch, int64_t channels, int64_t spatial, float* y,
+                   ThreadPool& pool) {
+  pool.parallelFor(
+      batch * channels,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t plane = begin; plane < end; ++plane)
+          y[plane] = static_cast<float>(sumInDouble(x + plane * spatial, spatial) /
+                                        static_cast<double>(spatial));
+      },
+      std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(spatial, 1)));
 }
 
 void batchNorm(const float* x, int64_t batch, int64_t channels, int64_t inner, const float* weight,

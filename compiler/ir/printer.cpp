@@ -43,7 +43,7 @@ std::string printFolded(const FoldedWeight& weight) {
   return head + "?";
 }
 
-std::string printKernel(const Graph& graph, size_t index, const FusedKernel& kernel) {
+std::string printKernelOf(const Graph& graph, size_t index, const FusedKernel& kernel) {
   std::vector<std::string_view> ops;
   for (NodeId id : kernel.nodes)
     ops.push_back(graph.node(id).info().name);
@@ -58,6 +58,10 @@ std::string printKernel(const Graph& graph, size_t index, const FusedKernel& ker
 
 } // namespace
 
+std::string printKernel(const Graph& graph, size_t index) {
+  return printKernelOf(graph, index, graph.fusedKernels().at(index));
+}
+
 std::string print(const Graph& graph) {
   std::string out = fmt::format("model {} {{\n", graph.name());
   for (ValueId id : graph.inputs())
@@ -68,7 +72,7 @@ std::string print(const Graph& graph) {
     out += "  " + printFolded(weight) + "\n";
   const std::vector<FusedKernel>& kernels = graph.fusedKernels();
   for (size_t i = 0; i < kernels.size(); ++i)
-    out += "  " + printKernel(graph, i, kernels[i]) + "\n";
+    out += "  " + printKernelOf(graph, i, kernels[i]) + "\n";
   for (const Output& output : graph.outputs()) {
     const std::string& valueName = graph.value(output.value).name;
     if (valueName == output.name)

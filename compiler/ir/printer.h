@@ -19,6 +19,8 @@ namespace nnc::ir {
 ///     folded h.bias.folded : [512] = shift of batchnorm bn applied to h.bias (eps = 1e-05)
 ///     kernel k0: conv2d + add + relu -> %s1 (epilogue of %s1.b.conv2d)
 std::string print(const Graph& graph);
+/// The line print() gives fused kernel `index`: "kernel k0: conv2d + add + relu -> %s1 ...".
+std::string printKernel(const Graph& graph, size_t index);
 /// Prints every model, separated by blank lines.
 std::string print(const Module& module);
 

@@ -5,6 +5,7 @@
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/codegen/prelu_kernel.h"
 #include "compiler/ir/internal_error.h"
+#include "compiler/ir/printer.h"
 #include "compiler/ir/shape_rules.h"
 #include "compiler/jit/compiled_activation.h"
 #include "compiler/jit/depthwise.h"
@@ -15,6 +16,7 @@
 #include "runtime/layers.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -210,7 +212,22 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
       }
     }
     out.data = buffer.data.get();
-    execute(step, values, out);
+    if (profiling_) {
+      auto start = std::chrono::steady_clock::now();
+      execute(step, values, out);
+      StepProfile& entry = profile_[s];
+      entry.milliseconds +=
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      ++entry.runs;
+      if (entry.step.empty())
+        entry.step = step.kernel >= 0 ? ir::printKernel(graph_, static_cast<size_t>(step.kernel))
+                                      : fmt::format("%{} = {} [{}]", graph_.value(step.result).name,
+                                                    graph_.node(step.node).info().name,
+                                                    fmt::join(out.shape, ", "));
+    } else {
+      execute(step, values, out);
+    }
     for (ir::ValueId read : step.reads)
       if (lastRead_[read] == s && held[read].data)
         freeBuffers_.emplace(held[read].capacity, std::move(held[read]));
@@ -225,6 +242,11 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
     if (buffer.data)
       freeBuffers_.emplace(buffer.capacity, std::move(buffer));
   return outputs;
+}
+
+void GraphRunner::setProfiling(bool on) {
+  profiling_ = on;
+  profile_.assign(on ? steps_.size() : 0, {});
 }
 
 void GraphRunner::execute(const Step& step, const std::vector<View>& values, const View& out) {
@@ -342,7 +364,7 @@ void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, co
     return;
   }
   case ir::OpKind::GlobalAvgPool:
-    runtime::globalAvgPool(x.data, x.shape[0], x.shape[1], product(x.shape, 2, 4), y);
+    runtime::globalAvgPool(x.data, x.shape[0], x.shape[1], product(x.shape, 2, 4), y, pool_);
     return;
   case ir::OpKind::BatchNorm:
     runtime::batchNorm(x.data, x.shape[0], x.shape[1], product(x.shape, 2, x.shape.size()),

@@ -35,6 +35,13 @@ struct MemoryUse {
   int64_t trafficBytes = 0;
 };
 
+/// The time one step of a model took, summed over the runs since profiling was turned on.
+struct StepProfile {
+  std::string step; ///< the node ("%h = dense f32[16, 512]") or fused kernel it runs
+  double milliseconds = 0;
+  int64_t runs = 0;
+};
+
 /// A value during a run: its shape and where its elements are (not owned).
 struct View {
   std::vector<int64_t> shape;
@@ -61,6 +68,10 @@ public:
   const ir::Graph& graph() const { return graph_; }
   double compileMilliseconds() const { return compileMs_; }
   const MemoryUse& memoryUse() const { return memory_; }
+  /// Times every step of the runs that follow (one clock read per step), from zero.
+  void setProfiling(bool on);
+  /// Per step, in the order they run: what it is and its time so far (empty unless profiling).
+  const std::vector<StepProfile>& profile() const { return profile_; }
   int threads() const { return pool_.threads(); }
 
 private:
@@ -120,6 +131,8 @@ private:
   std::vector<size_t> lastRead_; ///< per value: the last step that reads it
   double compileMs_ = 0;
   MemoryUse memory_;
+  bool profiling_ = false;
+  std::vector<StepProfile> profile_;          ///< per step, while profiling
   std::multimap<size_t, Buffer> freeBuffers_; ///< by capacity, between and during runs
 };
 

@@ -136,6 +136,10 @@ expect_exit 1 "run with a truncated weight file" "$nnc" run "$tmp/dense.nn" --in
 expect_exit 1 "run with a missing weight file" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --weights "$tmp/none.safetensors"
 expect_exit 0 "bench of the examples" "$nnc" bench "$root"/examples/*.nn --random-weights 1 --runs 2
 expect_in "$tmp/out" "| mobilenet | 1 |" "bench table"
+expect_exit 0 "bench --profile" "$nnc" bench "$root"/examples/mlp.nn --random-weights 1 --runs 2 --profile
+expect_in "$tmp/out" "^Profile of mlp" "profile heading"
+expect_in "$tmp/out" "| kernel k0: dense + relu -> " "profile names a fused kernel"
+expect_in "$tmp/out" "| %y.1 = dense \[1, 10\] | " "profile names a node with its shape"
 
 # Passes: --passes, --no-fusion, --print-after-all, nnc dot. Kernel lines start with "  kernel k"
 # ("kernel = [3, 3]" is a conv2d attribute).

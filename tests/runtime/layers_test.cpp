@@ -343,18 +343,27 @@ TEST(Pool2d, AverageCountsThePadding) {
 }
 
 TEST(GlobalAvgPool, IsTheMeanOfEachPlane) {
-  const int64_t batch = 2, channels = 3, spatial = 49;
-  std::vector<float> x = randomValues(batch * channels * spatial, 230);
-  std::vector<float> y(batch * channels, kNan);
-  globalAvgPool(x.data(), batch, channels, spatial, y.data());
-  std::vector<double> want(batch * channels);
-  for (int64_t plane = 0; plane < batch * channels; ++plane) {
-    double sum = 0;
-    for (int64_t i = 0; i < spatial; ++i)
-      sum += x[plane * spatial + i];
-    want[plane] = sum / spatial;
+  // Planes shorter and longer than the 16 partial sums, with and without a remainder, on one
+  // and on two threads.
+  for (int64_t spatial : {1, 15, 49, 256, 1031}) {
+    const int64_t batch = 2, channels = 3;
+    std::vector<float> x = randomValues(batch * channels * spatial, 230);
+    std::vector<double> want(batch * channels);
+    for (int64_t plane = 0; plane < batch * channels; ++plane) {
+      double sum = 0;
+      for (int64_t i = 0; i < spatial; ++i)
+        sum += x[plane * spatial + i];
+      want[plane] = sum / spatial;
+    }
+    for (int threads : {1, 2}) {
+      ThreadPool used(threads);
+      std::vector<float> y(batch * channels, kNan);
+      globalAvgPool(x.data(), batch, channels, spatial, y.data(), used);
+      SCOPED_TRACE(std::to_string(spatial) + " positions, " + std::to_string(threads) +
+                   " thread(s)");
+      expectClose(y, want);
+    }
   }
-  expectClose(y, want);
 }
 
 // ---- batch norm ----

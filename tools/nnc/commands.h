@@ -53,6 +53,7 @@ struct BenchOptions {
   ModelOptions model;             ///< file is unused; the others apply to every file
   int64_t batch = 1;              ///< the size of every symbolic dimension of the inputs
   int runs = 20;
+  bool profile = false; ///< print each model's steps by time
 };
 int runBench(const BenchOptions& options);
 

@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   bench->add_option("--runs", benchOptions.runs, "timed runs (default 20)")
       ->check(CLI::Range(1, 100000));
+  bench->add_flag("--profile", benchOptions.profile,
+                  "after the table, each model's steps by the time they take");
 
   std::string initFile, initModel, initOutput;
   uint64_t initSeed = 0;

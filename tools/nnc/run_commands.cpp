@@ -119,12 +119,33 @@ int runModel(const RunOptions& options) {
   return kExitOk;
 }
 
+namespace {
+
+/// A model's steps by time per run, longest first, with their share of the total.
+void printProfile(const std::string& model, std::vector<jit::StepProfile> steps) {
+  double total = 0;
+  for (const jit::StepProfile& step : steps)
+    total += step.runs ? step.milliseconds / static_cast<double>(step.runs) : 0;
+  std::stable_sort(steps.begin(), steps.end(),
+                   [](const auto& a, const auto& b) { return a.milliseconds > b.milliseconds; });
+  fmt::print("\nProfile of {} (ms per run, {:.3f} ms in all):\n\n| step | ms | share |\n"
+             "|---|---|---|\n",
+             model, total);
+  for (const jit::StepProfile& step : steps) {
+    double ms = step.runs ? step.milliseconds / static_cast<double>(step.runs) : 0;
+    fmt::print("| {} | {:.3f} | {:.1f}% |\n", step.step, ms, total > 0 ? 100 * ms / total : 0);
+  }
+}
+
+} // namespace
+
 int runBench(const BenchOptions& options) {
   codegen::TargetIsa isa = targetFor(options.model.isa);
   passes::Pipeline pipeline = pipelineFor(options.model.passes);
   fmt::print("| model | batch | compile ms | median latency ms | checksum | peak buffers / all "
              "intermediates | tensor traffic |\n|---|---|---|---|---|---|---|\n");
   int status = kExitOk;
+  std::vector<std::pair<std::string, std::vector<jit::StepProfile>>> profiles;
   for (const std::string& file : options.files) {
     std::optional<LoadedModel> loaded = load(file, options.model.model);
     if (!loaded) {
@@ -145,6 +166,13 @@ int runBench(const BenchOptions& options) {
               .count());
     }
     std::sort(times.begin(), times.end());
+    if (options.profile) {
+      // Separate runs, so that the clock reads do not touch the latencies above.
+      runner.setProfiling(true);
+      for (int i = 0; i < options.runs; ++i)
+        runner.run(inputs);
+      profiles.emplace_back(graph.name(), runner.profile());
+    }
     double checksum = 0;
     for (const auto& [name, tensor] : results)
       for (float v : tensor.data)
@@ -162,6 +190,8 @@ int runBench(const BenchOptions& options) {
       isa.name, options.model.threads > 0 ? options.model.threads : runtime::defaultThreadCount(),
       pipeline.names().empty() ? "none" : fmt::format("{}", fmt::join(pipeline.names(), ",")),
       options.runs);
+  for (auto& [name, steps] : profiles)
+    printProfile(name, steps);
   return status;
 }
 
