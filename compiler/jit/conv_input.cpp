@@ -1,5 +1,7 @@
 #include "compiler/jit/conv_input.h"
 
+#include "runtime/strided_copy.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -101,13 +103,7 @@ void ConvInput::fillBordered(const float* x) {
             continue;
           float* out = phases + ((ry * sw + rx) * phaseH_ + a) * phaseW_ + columns.lo;
           const float* src = row + columns.lo * sw + rx - g_.padLeft;
-          int64_t count = columns.hi - columns.lo;
-          if (sw == 1) {
-            std::memcpy(out, src, static_cast<size_t>(count) * sizeof(float));
-          } else {
-            for (int64_t b = 0; b < count; ++b) // a constant stride the compiler vectorizes
-              out[b] = src[b * sw];
-          }
+          runtime::copyStrided(src, sw, columns.hi - columns.lo, out);
         }
       }
     }
