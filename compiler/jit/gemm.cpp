@@ -128,10 +128,12 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
     return;
   int64_t mPanels = (m + tile.mr - 1) / tile.mr, nPanels = (n + tile.nr - 1) / tile.nr;
   int64_t start = c - output;
-  // A chunk of tiles is worth a thread's wake-up (about ten microseconds here) from about 2^21
-  // multiply-adds on: a dense layer at batch 1 runs on one thread.
+  // A chunk of tiles is worth handing to another thread from about 2^18 multiply-adds on when
+  // its part of B stays in that thread's cache from run to run (weights); otherwise (a
+  // convolution's input, prepared by this thread) from 2^21, measured: finer splits made ResNet
+  // at batch 1 slower on two threads, and the MLP at batch 1 faster.
   int64_t tileWork = int64_t{tile.mr} * tile.nr * std::max<int64_t>(a.k, 1);
-  int64_t grain = std::max<int64_t>(1, (int64_t{1} << 21) / tileWork);
+  int64_t grain = std::max<int64_t>(1, (int64_t{1} << (b.resident ? 18 : 21)) / tileWork);
   pool.parallelFor(
       mPanels * nPanels,
       [&](int64_t begin, int64_t end) {

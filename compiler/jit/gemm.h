@@ -115,9 +115,12 @@ struct GemmB {
   const float* origin = nullptr;
   const int64_t* offsets = nullptr;
   int64_t n = 0, k = 0, rowLength = 1, rowPitch = 0;
+  /// Weights packed once: a thread takes the same columns on every run and keeps them in its
+  /// cache, so even a small product (a dense layer at batch 1) is worth splitting.
+  bool resident = false;
 
-  static GemmB packed(const PackedMatrix& b) {
-    return {b.panel(0), b.offsets(), b.rows(), b.k(), b.width(), b.k() * b.width()};
+  static GemmB packed(const PackedMatrix& b, bool resident = false) {
+    return {b.panel(0), b.offsets(), b.rows(), b.k(), b.width(), b.k() * b.width(), resident};
   }
   const float* column(int64_t j) const {
     return origin + (j / rowLength) * rowPitch + j % rowLength;

@@ -30,7 +30,7 @@ void denseGemm(const GemmKernel& kernel, const PackedWeights& weights, const flo
                int64_t in, const float* bias, float* y, runtime::Epilogue epilogue,
                runtime::ThreadPool& pool, const TileEpilogue* inRegisters) {
   GemmA a = GemmA::rowMajor(x, rows, in, in); // read in place: no packing per run
-  GemmB b = GemmB::packed(weights.front());
+  GemmB b = GemmB::packed(weights.front(), /*resident=*/true);
   if (inRegisters) {
     gemm(kernel, a, b, y, b.n, bias, nullptr, inRegisters, epilogue, y, pool);
     return;
@@ -54,8 +54,9 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
                 int64_t rows, int64_t in, const float* bias, int64_t units, int64_t pieces,
                 float* y, runtime::Epilogue epilogue, runtime::ThreadPool& pool) {
   runtime::maxoutBlocks(rows, units, pieces, y, epilogue, [&](int64_t r0, int64_t block, float* z) {
-    gemm(kernel, GemmA::rowMajor(x + r0 * in, block, in, in), GemmB::packed(weights.front()), z,
-         units * pieces, bias, nullptr, nullptr, {}, z, pool);
+    gemm(kernel, GemmA::rowMajor(x + r0 * in, block, in, in),
+         GemmB::packed(weights.front(), /*resident=*/true), z, units * pieces, bias, nullptr,
+         nullptr, {}, z, pool);
   });
 }
 
