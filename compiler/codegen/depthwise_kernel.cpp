@@ -57,18 +57,54 @@ llvm::Function* emitDepthwiseKernel(llvm::Module& module, llvm::StringRef name,
   for (unsigned lane = 0; lane < width; ++lane)
     lanes.push_back(static_cast<int>(lane * shape.strideW));
   auto* wide = llvm::FixedVectorType::get(f32, width * static_cast<unsigned>(shape.strideW));
+  // Direct: per kernel row kh, whether input row oh·strideH - padTop + kh·dilationH is inside
+  // the plane, and a pointer to it (any row when it is not: its loads are fully masked).
+  std::vector<llvm::Value*> rowInside, rowAt;
+  if (shape.direct)
+    for (int64_t kh = 0; kh < shape.kernelH; ++kh) {
+      llvm::Value* ih = b.CreateAdd(b.CreateMul(oh, b.getInt64(shape.strideH)),
+                                    b.getInt64(kh * shape.dilationH - shape.padTop));
+      llvm::Value* inside = b.CreateAnd(b.CreateICmpSGE(ih, b.getInt64(0)),
+                                        b.CreateICmpSLT(ih, b.getInt64(shape.inH)));
+      rowInside.push_back(inside);
+      llvm::Value* safe = b.CreateSelect(inside, ih, b.getInt64(0));
+      rowAt.push_back(b.CreateGEP(f32, padded, b.CreateMul(safe, b.getInt64(shape.inW))));
+    }
+  // Direct: the lanes of chunk c, tap column kw, that read a column inside the row (for a
+  // strided load, the lanes of the wide vector that the shuffle keeps and that are inside).
+  auto loadDirect = [&](int64_t c, int64_t kh, int64_t kw) -> llvm::Value* {
+    int64_t first = c * width * shape.strideW - shape.padLeft + kw * shape.dilationW;
+    unsigned loaded = width * static_cast<unsigned>(shape.strideW);
+    std::vector<llvm::Constant*> inside;
+    for (unsigned lane = 0; lane < loaded; ++lane) {
+      int64_t column = first + lane;
+      bool used = lane % shape.strideW == 0;
+      inside.push_back(b.getInt1(used && column >= 0 && column < shape.inW));
+    }
+    llvm::Value* mask = b.CreateAnd(llvm::ConstantVector::get(inside),
+                                    b.CreateVectorSplat(loaded, rowInside[size_t(kh)]));
+    llvm::Value* at = b.CreateGEP(f32, rowAt[size_t(kh)], b.getInt64(first));
+    auto* loadType = llvm::FixedVectorType::get(f32, loaded);
+    llvm::Value* values = b.CreateMaskedLoad(loadType, at, llvm::Align(4), mask,
+                                             llvm::Constant::getNullValue(loadType));
+    return shape.strideW == 1 ? values : b.CreateShuffleVector(values, lanes);
+  };
   for (int64_t c = 0; c < shape.chunks(width); ++c) {
     llvm::Value* acc = start;
     for (int64_t kh = 0; kh < shape.kernelH; ++kh)
       for (int64_t kw = 0; kw < shape.kernelW; ++kw) {
         int64_t offset =
             kh * shape.dilationH * shape.paddedW + c * width * shape.strideW + kw * shape.dilationW;
-        llvm::Value* at = b.CreateConstGEP1_64(f32, inRow, static_cast<uint64_t>(offset));
         llvm::Value* input;
-        if (shape.strideW == 1) {
-          input = b.CreateAlignedLoad(vector, at, llvm::Align(4));
+        if (shape.direct) {
+          input = loadDirect(c, kh, kw);
         } else {
-          input = b.CreateShuffleVector(b.CreateAlignedLoad(wide, at, llvm::Align(4)), lanes);
+          llvm::Value* at = b.CreateConstGEP1_64(f32, inRow, static_cast<uint64_t>(offset));
+          if (shape.strideW == 1) {
+            input = b.CreateAlignedLoad(vector, at, llvm::Align(4));
+          } else {
+            input = b.CreateShuffleVector(b.CreateAlignedLoad(wide, at, llvm::Align(4)), lanes);
+          }
         }
         acc = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vector},
                                 {input, tap[static_cast<size_t>(kh * shape.kernelW + kw)], acc});

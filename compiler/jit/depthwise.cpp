@@ -11,6 +11,13 @@ codegen::DepthwiseShape depthwiseShape(const runtime::Conv2dGeometry& g,
   codegen::DepthwiseShape shape{g.outH,    g.outW,      g.kernelH,   g.kernelW, g.strideH,
                                 g.strideW, g.dilationH, g.dilationW, 0};
   shape.paddedW = shape.minPaddedW(isa.vectorWidth, g.padLeft + g.inW);
+  // With masked loads the kernel reads the input plane itself: the padded copy cost as much
+  // as the kernel (it reads the input from memory without overlapping the computation).
+  shape.direct = isa.kind != codegen::IsaKind::Sse;
+  shape.inH = g.inH;
+  shape.inW = g.inW;
+  shape.padTop = g.padTop;
+  shape.padLeft = g.padLeft;
   return shape;
 }
 
@@ -28,11 +35,19 @@ void depthwiseConv(DepthwiseFn kernel, const codegen::DepthwiseShape& shape, con
       g.batch * g.outChannels,
       [&](int64_t begin, int64_t end) {
         // Zero once: the borders stay zero, the interior is overwritten per plane.
-        std::vector<float> padded(static_cast<size_t>(paddedH * shape.paddedW), 0.0f);
+        std::vector<float> padded(shape.direct ? 0 : static_cast<size_t>(paddedH * shape.paddedW),
+                                  0.0f);
         int64_t copied = -1;
         for (int64_t plane = begin; plane < end; ++plane) {
           int64_t n = plane / g.outChannels, oc = plane % g.outChannels;
           int64_t input = n * g.inChannels + oc / outPerGroup;
+          if (shape.direct) {
+            kernel(x + input * g.inH * g.inW, weight + oc * taps, y + plane * planeSize,
+                   bias ? bias[oc] : 0.0f);
+            if (epilogue)
+              epilogue.apply(epilogue.context, y, plane * planeSize, planeSize);
+            continue;
+          }
           if (input != copied) {
             const float* xPlane = x + input * g.inH * g.inW;
             for (int64_t ih = 0; ih < rows; ++ih)
