@@ -357,6 +357,31 @@ nnc::runtime::Conv2dGeometry geometry(const ConvLayer& l, int64_t batch) {
           l.stride, l.pad, l.pad, 1,   1,     1,        outH,     outW};
 }
 
+/// oneDNN's convolution of geometry `g` with `postOps`, timed on NCHW activations and on the
+/// layout oneDNN prefers, and how far its outputs are from nnc's `y`.
+struct OneDnnConvTimes {
+  double nchw = 0, blocked = 0; ///< µs per call
+  std::string implementations;  ///< "nchw impl / blocked impl (layouts)"
+  double diff = 0;
+};
+OneDnnConvTimes timeOneDnnConv(const nnc::runtime::Conv2dGeometry& g, const std::vector<float>& x,
+                               const std::vector<float>& weight, const std::vector<float>& bias,
+                               const std::vector<EltwisePostOp>& postOps,
+                               const std::vector<float>& y, int reps) {
+  OneDnnConvTimes times;
+  nnc::bench::OneDnnConv nchw(g, weight.data(), bias.data(), postOps, ConvLayout::Nchw);
+  nchw.setInput(x.data());
+  times.nchw = microsecondsPerCall([&] { nchw.run(); }, reps);
+  nnc::bench::OneDnnConv blocked(g, weight.data(), bias.data(), postOps, ConvLayout::Preferred);
+  blocked.setInput(x.data());
+  times.blocked = microsecondsPerCall([&] { blocked.run(); }, reps);
+  times.implementations = fmt::format("{} / {} ({})", nchw.implementation(),
+                                      blocked.implementation(), blocked.layouts());
+  times.diff =
+      std::max(maxRelativeDifference(y, nchw.output()), maxRelativeDifference(y, blocked.output()));
+  return times;
+}
+
 /// nnc's convGemm with the activation as its epilogue against oneDNN's convolution with the
 /// same post-ops, on NCHW activations and on the layout oneDNN prefers.
 void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const Rates& rates,
@@ -387,25 +412,15 @@ void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
         },
         reps);
 
-    const std::vector<EltwisePostOp>& postOps = activation(l.act).onednn;
-    nnc::bench::OneDnnConv nchw(g, weight.data(), bias.data(), postOps, ConvLayout::Nchw);
-    nchw.setInput(x.data());
-    double onednnNchw = microsecondsPerCall([&] { nchw.run(); }, reps);
-    nnc::bench::OneDnnConv blocked(g, weight.data(), bias.data(), postOps, ConvLayout::Preferred);
-    blocked.setInput(x.data());
-    double onednnBlocked = microsecondsPerCall([&] { blocked.run(); }, reps);
-
-    double diff = std::max(maxRelativeDifference(y, nchw.output()),
-                           maxRelativeDifference(y, blocked.output()));
+    OneDnnConvTimes onednn = timeOneDnnConv(g, x, weight, bias, activation(l.act).onednn, y, reps);
     double flops = 2.0 * static_cast<double>(g.batch * g.outChannels * g.outH * g.outW * depth);
     fmt::print("| {} | {}->{}, {}x{}->{}x{}, {}/{} | {} | {:.2f} | {:.1f} | {:.1f} | {:.0f}% | "
-               "{:.1f} | {:.2f}x | {:.1f} | {:.1f} | {:.0f}% | {:.2f}x | {} / {} ({}) | {} |\n",
+               "{:.1f} | {:.2f}x | {:.1f} | {:.1f} | {:.0f}% | {:.2f}x | {} | {} |\n",
                l.label, g.inChannels, g.outChannels, g.inH, g.inW, g.outH, g.outW, l.kernel,
                l.stride, activation(l.act).label, flops * 1e-6, nnc, rates.gflops(flops, nnc),
-               rates.percent(flops, nnc), onednnNchw, onednnNchw / nnc, onednnBlocked,
-               rates.gflops(flops, onednnBlocked), rates.percent(flops, onednnBlocked),
-               onednnBlocked / nnc, nchw.implementation(), blocked.implementation(),
-               blocked.layouts(), diffCell(diff));
+               rates.percent(flops, nnc), onednn.nchw, onednn.nchw / nnc, onednn.blocked,
+               rates.gflops(flops, onednn.blocked), rates.percent(flops, onednn.blocked),
+               onednn.blocked / nnc, onednn.implementations, diffCell(onednn.diff));
     std::fflush(stdout);
   }
 }
@@ -431,9 +446,9 @@ void depthwiseTable(const NncKernels& kernels, const nnc::codegen::TargetIsa& is
   int index = 0;
   for (const Layer& l : layers) {
     int64_t out = (l.size + 2 - 3) / l.stride + 1;
-    nnc::runtime::Conv2dGeometry g{batch,    l.channels, l.size, l.size, l.channels, 3, 3,
-                                   l.stride, l.stride,   1,      1,      1,          1,
-                                   l.channels, out,      out};
+    nnc::runtime::Conv2dGeometry g{batch, l.channels, l.size,   l.size, l.channels, 3,
+                                   3,     l.stride,   l.stride, 1,      1,          1,
+                                   1,     l.channels, out,      out};
     std::vector<float> x =
         randomFloats(static_cast<size_t>(g.batch * g.inChannels * g.inH * g.inW), 7);
     std::vector<float> weight = randomFloats(static_cast<size_t>(g.outChannels * 9), 8, 1 / 3.0f);
@@ -447,8 +462,8 @@ void depthwiseTable(const NncKernels& kernels, const nnc::codegen::TargetIsa& is
         [&](llvm::Module& m) { nnc::codegen::emitDepthwiseKernel(m, name, isa, shape); }, {name});
     if (const std::string* error = std::get_if<std::string>(&compiled))
       throw std::runtime_error("cannot compile the depthwise kernel: " + *error);
-    auto kernel = reinterpret_cast<nnc::jit::DepthwiseFn>(
-        std::get<std::vector<void*>>(compiled).front());
+    auto kernel =
+        reinterpret_cast<nnc::jit::DepthwiseFn>(std::get<std::vector<void*>>(compiled).front());
     nnc::runtime::Epilogue fused = epilogue(kernels, Act::HardSwish);
     double nnc = microsecondsPerCall(
         [&] {
@@ -457,23 +472,14 @@ void depthwiseTable(const NncKernels& kernels, const nnc::codegen::TargetIsa& is
         },
         reps);
 
-    const std::vector<EltwisePostOp>& postOps = activation(Act::HardSwish).onednn;
-    nnc::bench::OneDnnConv nchw(g, weight.data(), bias.data(), postOps, ConvLayout::Nchw);
-    nchw.setInput(x.data());
-    double onednnNchw = microsecondsPerCall([&] { nchw.run(); }, reps);
-    nnc::bench::OneDnnConv blocked(g, weight.data(), bias.data(), postOps, ConvLayout::Preferred);
-    blocked.setInput(x.data());
-    double onednnBlocked = microsecondsPerCall([&] { blocked.run(); }, reps);
-
-    double diff = std::max(maxRelativeDifference(y, nchw.output()),
-                           maxRelativeDifference(y, blocked.output()));
+    OneDnnConvTimes onednn =
+        timeOneDnnConv(g, x, weight, bias, activation(Act::HardSwish).onednn, y, reps);
     double flops = 2.0 * static_cast<double>(g.batch * g.outChannels * g.outH * g.outW * 9);
     fmt::print("| {} | {}, {}x{}->{}x{}, {} | {:.2f} | {:.1f} | {:.1f} | {:.1f} | {:.2f}x | "
-               "{:.1f} | {:.2f}x | {} / {} ({}) | {} |\n",
+               "{:.1f} | {:.2f}x | {} | {} |\n",
                l.label, g.inChannels, g.inH, g.inW, g.outH, g.outW, l.stride, flops * 1e-6, nnc,
-               rates.gflops(flops, nnc), onednnNchw, onednnNchw / nnc, onednnBlocked,
-               onednnBlocked / nnc, nchw.implementation(), blocked.implementation(),
-               blocked.layouts(), diffCell(diff));
+               rates.gflops(flops, nnc), onednn.nchw, onednn.nchw / nnc, onednn.blocked,
+               onednn.blocked / nnc, onednn.implementations, diffCell(onednn.diff));
     std::fflush(stdout);
   }
 }

@@ -41,21 +41,15 @@ void depthwiseConv(DepthwiseFn kernel, const codegen::DepthwiseShape& shape, con
         for (int64_t plane = begin; plane < end; ++plane) {
           int64_t n = plane / g.outChannels, oc = plane % g.outChannels;
           int64_t input = n * g.inChannels + oc / outPerGroup;
-          if (shape.direct) {
-            kernel(x + input * g.inH * g.inW, weight + oc * taps, y + plane * planeSize,
-                   bias ? bias[oc] : 0.0f);
-            if (epilogue)
-              epilogue.apply(epilogue.context, y, plane * planeSize, planeSize);
-            continue;
-          }
-          if (input != copied) {
-            const float* xPlane = x + input * g.inH * g.inW;
+          const float* xPlane = x + input * g.inH * g.inW;
+          if (!shape.direct && input != copied) {
             for (int64_t ih = 0; ih < rows; ++ih)
               std::memcpy(padded.data() + (g.padTop + ih) * shape.paddedW + g.padLeft,
                           xPlane + ih * g.inW, static_cast<size_t>(g.inW) * sizeof(float));
             copied = input;
           }
-          kernel(padded.data(), weight + oc * taps, y + plane * planeSize, bias ? bias[oc] : 0.0f);
+          kernel(shape.direct ? xPlane : padded.data(), weight + oc * taps, y + plane * planeSize,
+                 bias ? bias[oc] : 0.0f);
           if (epilogue)
             epilogue.apply(epilogue.context, y, plane * planeSize, planeSize);
         }

@@ -173,18 +173,19 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
               }
               leaves[l] = origin;
             }
-            inRegisters->kernel(aRows, a.stride, columns, b.offsets, target, ldc, a.k, colBiasHere,
-                                rowBiasHere, leaves.data());
+            inRegisters->kernel(aRows, a.stride(), columns, b.offsets, target, ldc, a.k,
+                                colBiasHere, rowBiasHere, leaves.data());
             continue;
           }
           if (whole) {
-            kernel.fn(aRows, a.stride, columns, b.offsets, target, ldc, a.k, colBiasHere,
+            kernel.fn(aRows, a.stride(), columns, b.offsets, target, ldc, a.k, colBiasHere,
                       rowBiasHere, nullptr);
           } else if (cols == tile.nr) {
             // The last rows (a batch of one, a layer of 16 channels): a kernel that computes
             // and stores just those.
-            kernel.rows[static_cast<size_t>(rows - 1)](aRows, a.stride, columns, b.offsets, target,
-                                                       ldc, a.k, colBiasHere, rowBiasHere, nullptr);
+            kernel.rows[static_cast<size_t>(rows - 1)](aRows, a.stride(), columns, b.offsets,
+                                                       target, ldc, a.k, colBiasHere, rowBiasHere,
+                                                       nullptr);
           } else {
             // An edge tile: computed whole into a buffer (biases read past the end only
             // through padded copies), then its valid part copied out.
@@ -205,7 +206,7 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
               if (vectors <= kernel.narrow.size())
                 edgeKernel = kernel.narrow[vectors - 1];
             }
-            edgeKernel(aRows, a.stride, columns, b.offsets, edge, tile.nr, a.k, colBiasHere,
+            edgeKernel(aRows, a.stride(), columns, b.offsets, edge, tile.nr, a.k, colBiasHere,
                        rowBiasHere, nullptr);
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(target + r * ldc, edge + r * tile.nr,

@@ -89,16 +89,15 @@ private:
 struct GemmA {
   const float* origin = nullptr;
   int64_t m = 0, k = 0;
-  int64_t stride = 1;    ///< between elements of a row
   int64_t panelRows = 0; ///< packed: rows per panel; 0: row-major
   int64_t rowPitch = 0;  ///< row-major: between rows
 
-  static GemmA packed(const PackedMatrix& a) {
-    return {a.panel(0), a.rows(), a.k(), a.width(), a.width(), 0};
-  }
+  static GemmA packed(const PackedMatrix& a) { return {a.panel(0), a.rows(), a.k(), a.width(), 0}; }
   static GemmA rowMajor(const float* x, int64_t m, int64_t k, int64_t ld) {
-    return {x, m, k, 1, 0, ld};
+    return {x, m, k, 0, ld};
   }
+  /// Between the elements of a row.
+  int64_t stride() const { return panelRows ? panelRows : 1; }
   const float* row(int64_t i) const {
     return panelRows ? origin + (i / panelRows) * k * panelRows + i % panelRows
                      : origin + i * rowPitch;

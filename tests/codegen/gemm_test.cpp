@@ -36,7 +36,9 @@ void expectClose(const std::vector<float>& got, const std::vector<double>& want,
     ASSERT_NEAR(got[i], want[i], tolerance) << what << " at " << i;
 }
 
-class GemmTest : public testing::TestWithParam<std::string> {
+/// The ISA named by the test parameter, and a JIT for it (the test is skipped on a CPU that
+/// lacks the ISA).
+class IsaTest : public testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
     std::optional<codegen::TargetIsa> isa = codegen::isaByName(GetParam());
@@ -46,17 +48,29 @@ protected:
     auto created = jit::Jit::create(*isa);
     ASSERT_TRUE(static_cast<bool>(created));
     jit_ = std::move(*created);
-    auto compiled = jit::compileModule(
-        *jit_, "gemm", [&](llvm::Module& m) { jit::emitGemmKernels(m, *isa); },
-        jit::gemmKernelNames(*isa));
-    ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
-        << std::get<std::string>(compiled);
-    kernel_ = jit::gemmKernelAt(*isa, std::get<std::vector<void*>>(compiled).data());
+    isa_ = *isa;
   }
 
+  codegen::TargetIsa isa_;
   std::unique_ptr<jit::Jit> jit_;
-  jit::GemmKernel kernel_;
   runtime::ThreadPool pool_{2};
+};
+
+class GemmTest : public IsaTest {
+protected:
+  void SetUp() override {
+    IsaTest::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
+    auto compiled = jit::compileModule(
+        *jit_, "gemm", [&](llvm::Module& m) { jit::emitGemmKernels(m, isa_); },
+        jit::gemmKernelNames(isa_));
+    ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
+        << std::get<std::string>(compiled);
+    kernel_ = jit::gemmKernelAt(isa_, std::get<std::vector<void*>>(compiled).data());
+  }
+
+  jit::GemmKernel kernel_;
 };
 
 TEST_P(GemmTest, DenseOverOddShapes) {
@@ -177,17 +191,12 @@ INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, testing::Values("avx512", "avx2", "sse"
 namespace nnc {
 namespace {
 
-class DepthwiseTest : public testing::TestWithParam<std::string> {};
+using DepthwiseTest = IsaTest;
 
 TEST_P(DepthwiseTest, MatchesTheRuntime) {
-  std::optional<codegen::TargetIsa> isa = codegen::isaByName(GetParam());
-  ASSERT_TRUE(isa);
-  if (std::string missing = codegen::missingHostFeatures(*isa); !missing.empty())
-    GTEST_SKIP() << "this CPU lacks " << missing;
-  auto created = jit::Jit::create(*isa);
-  ASSERT_TRUE(static_cast<bool>(created));
-  std::unique_ptr<jit::Jit> jit = std::move(*created);
-  runtime::ThreadPool pool(2);
+  const codegen::TargetIsa* isa = &isa_;
+  jit::Jit* jit = jit_.get();
+  runtime::ThreadPool& pool = pool_;
   struct Case {
     int64_t batch, channels, multiplier, h, w, k, stride, pad, dilation;
   };
