@@ -30,9 +30,11 @@ std::vector<ir::AttrValue> attrsFor(ir::OpKind op, const Given& given) {
 }
 
 /// The error the kernels are allowed (docs/accuracy.md): none for the piecewise-linear and
-/// rational ones, 2 ULP for the ones computed from exp and log, 4 for mish and exact gelu.
+/// rational ones, 2 ULP for hard_swish (PyTorch's float formula) and the ones computed from exp
+/// and log, 4 for mish and exact gelu.
 double tolerance(ir::OpKind op, const Given& attrs) {
   switch (op) {
+  case ir::OpKind::HardSwish:
   case ir::OpKind::Sigmoid:
   case ir::OpKind::Tanh:
   case ir::OpKind::Elu:

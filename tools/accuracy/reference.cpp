@@ -65,10 +65,8 @@ long double reference(ir::OpKind op, const std::vector<ir::AttrValue>& attrs, do
     return std::isnan(xd) ? xd : xd > ad("alpha") ? xd : 0;
   case ir::OpKind::HardSigmoid:
     return clampd(ad("alpha") * xd + ad("beta"), 0, 1);
-  case ir::OpKind::HardSwish: {
-    double gate = clampd(xd / 6 + 0.5, 0, 1);
-    return gate == 0 ? 0 : xd * gate;
-  }
+  case ir::OpKind::HardSwish: // x·hard_sigmoid(x): 0 up to -3, x from 3, else x(x + 3)/6
+    return std::isnan(x) ? x : x <= -3 ? 0 : x >= 3 ? x : x * (x + 3) / 6;
   case ir::OpKind::Softsign:
     return std::isinf(xd) ? std::copysign(1.0, xd) : xd / (1 + std::fabs(xd));
   default:
