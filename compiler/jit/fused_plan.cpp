@@ -1,6 +1,7 @@
 #include "compiler/jit/fused_plan.h"
 
 #include "compiler/ir/internal_error.h"
+#include "compiler/jit/node_attrs.h"
 #include "compiler/passes/fusion.h"
 
 #include <algorithm>
@@ -86,8 +87,12 @@ FusedPlan planFusedKernel(const ir::Graph& graph, const ir::FusedKernel& fused,
     });
   };
   if (fused.epilogue) {
-    bool conv = graph.node(fused.nodes.front()).op == ir::OpKind::Conv2d;
-    plan.split = static_cast<size_t>(rank - (conv ? 2 : 1));
+    // The layer's runs: a conv2d's channel planes, a dense layer's rows, the whole image of a
+    // conv2d that runs as a dense layer.
+    const ir::Node& layer = graph.node(fused.nodes.front());
+    plan.split = static_cast<size_t>(layer.op != ir::OpKind::Conv2d ? rank - 1
+                                     : runsAsDense(graph, layer)    ? 1
+                                                                    : rank - 2);
   } else {
     while (!fits(plan.split))
       ++plan.split;

@@ -16,6 +16,8 @@ PackedWeights packDenseWeights(const GemmKernel& kernel, const float* weight, in
 
 PackedWeights packConvWeights(const GemmKernel& kernel, const float* weight,
                               const runtime::Conv2dGeometry& g) {
+  if (isDenseConv(g))
+    return packDenseWeights(kernel, weight, g.outChannels, g.inChannels * g.kernelH * g.kernelW);
   int64_t outPerGroup = g.outChannels / g.groups;
   int64_t depth = g.inChannels / g.groups * g.kernelH * g.kernelW;
   PackedWeights packed;
@@ -64,6 +66,11 @@ void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const floa
               const float* bias, float* y, const runtime::Conv2dGeometry& g,
               runtime::Epilogue epilogue, runtime::ThreadPool& pool,
               const TileEpilogue* inRegisters) {
+  if (isDenseConv(g)) {
+    denseGemm(kernel, weights, x, g.batch, g.inChannels * g.inH * g.inW, bias, y, epilogue, pool,
+              inRegisters);
+    return;
+  }
   int64_t inPerGroup = g.inChannels / g.groups;
   int64_t outPerGroup = g.outChannels / g.groups;
   int64_t positions = g.outH * g.outW;

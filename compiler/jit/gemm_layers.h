@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/jit/gemm.h"
+#include "compiler/jit/node_attrs.h"
 
 #include <vector>
 
@@ -9,11 +10,13 @@ namespace nnc::jit {
 
 /// A layer's weights in the kernel's panels: one matrix for dense and maxout (as the B operand,
 /// NR-row panels of [units, in]), one per group for conv2d (as the A operand, MR-row panels of
-/// [out per group, in per group · kernelH · kernelW]).
+/// [out per group, in per group · kernelH · kernelW]), or one as for dense for a conv2d that
+/// isDenseConv.
 using PackedWeights = std::vector<PackedMatrix>;
 
 PackedWeights packDenseWeights(const GemmKernel& kernel, const float* weight, int64_t units,
                                int64_t in);
+/// `g` needs its channels, kernel and groups, and its image sizes for isDenseConv.
 PackedWeights packConvWeights(const GemmKernel& kernel, const float* weight,
                               const runtime::Conv2dGeometry& g);
 
@@ -36,7 +39,8 @@ void maxoutGemm(const GemmKernel& kernel, const PackedWeights& weights, const fl
 /// 1x1 convolution, from zero-bordered stride-phase planes (implicit GEMM) where the output width
 /// is a whole number of vectors, else packed (im2col) into the kernel's panels. With
 /// `inRegisters` (RowScalar origins index output channels), whole tiles apply it before their
-/// store; without, `epilogue` runs a channel plane at a time right after each product.
+/// store; without, `epilogue` runs a channel plane at a time right after each product. A conv
+/// that isDenseConv runs as denseGemm (per-channel origins are then ColumnVector ones).
 void convGemm(const GemmKernel& kernel, const PackedWeights& weights, const float* x,
               const float* bias, float* y, const runtime::Conv2dGeometry& g,
               runtime::Epilogue epilogue, runtime::ThreadPool& pool,

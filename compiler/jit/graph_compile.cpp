@@ -243,8 +243,9 @@ std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
   if (layer.op == ir::OpKind::Maxout || (!conv && result.size() != 2))
     return {};
   // A per-channel constant is [C, 1, 1] for a conv2d (a value per output row of its GEMM) and
-  // [units] for a 2-D dense (a value per column).
+  // [units] for a 2-D dense or a conv2d that runs as one (a value per column).
   int64_t channels = conv ? result.at(1).size() : result.back().size();
+  bool perRow = conv && !runsAsDense(graph_, layer);
   std::vector<codegen::TileLeaf> layouts;
   for (const FusedLeaf& leaf : kernels_[k].leaves) {
     if (leaf.value == layer.result) {
@@ -262,7 +263,7 @@ std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
     if (leaf.constant.size() == 1)
       layouts.push_back(codegen::TileLeaf::Scalar);
     else if (static_cast<int64_t>(leaf.constant.size()) == channels)
-      layouts.push_back(conv ? codegen::TileLeaf::RowScalar : codegen::TileLeaf::ColumnVector);
+      layouts.push_back(perRow ? codegen::TileLeaf::RowScalar : codegen::TileLeaf::ColumnVector);
     else
       return {};
   }
@@ -292,6 +293,8 @@ void GraphRunner::packWeights() {
     const Tensor& w = weight(node, "weight");
     if (node.op == ir::OpKind::Conv2d) {
       runtime::Conv2dGeometry g;
+      if (auto known = staticConvGeometry(graph_, node))
+        g = *known;
       g.inChannels = graph_.value(node.operands[0]).type.shape[1].size();
       g.outChannels = w.shape[0];
       g.kernelH = w.shape[2];

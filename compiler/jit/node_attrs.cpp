@@ -36,4 +36,32 @@ runtime::Conv2dGeometry convGeometry(const ir::Node& node, const std::vector<int
       out[2],    out[3]};
 }
 
+std::optional<runtime::Conv2dGeometry> staticConvGeometry(const ir::Graph& graph,
+                                                          const ir::Node& node) {
+  std::vector<int64_t> x{1}, out{1};
+  for (size_t axis = 1; axis < 4; ++axis) {
+    const ir::Dim& in = graph.value(node.operands.at(0)).type.shape.at(axis);
+    const ir::Dim& result = graph.value(node.result).type.shape.at(axis);
+    if (!in.isKnown() || !result.isKnown())
+      return std::nullopt;
+    x.push_back(in.size());
+    out.push_back(result.size());
+  }
+  return convGeometry(node, x, out);
+}
+
+bool isDenseConv(const runtime::Conv2dGeometry& g) {
+  // Dilation would spread a kernel as wide as the image over padding.
+  return g.groups == 1 && g.kernelH == g.inH && g.kernelW == g.inW && g.padTop == 0 &&
+         g.padLeft == 0 && (g.kernelH == 1 || g.dilationH == 1) &&
+         (g.kernelW == 1 || g.dilationW == 1) && g.outH == 1 && g.outW == 1;
+}
+
+bool runsAsDense(const ir::Graph& graph, const ir::Node& node) {
+  if (node.op != ir::OpKind::Conv2d)
+    return false;
+  std::optional<runtime::Conv2dGeometry> g = staticConvGeometry(graph, node);
+  return g && isDenseConv(*g);
+}
+
 } // namespace nnc::jit

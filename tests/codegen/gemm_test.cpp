@@ -141,6 +141,9 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
   // Every way ConvInput reads the input, on every ISA (vector widths 16, 8, 4): patches for
   // output widths that are not whole vectors, bordered stride-phase planes (strides 1 to 3, a
   // 1x1 with stride 2, an even kernel, dilation, groups, asymmetric padding) and in place.
+  // Then kernels that cover the whole image, which run as dense layers (a 1x1 image as in
+  // squeeze-and-excitation, a 3x3 kernel on a 3x3 image), and near misses that do not (padded,
+  // grouped).
   const Case cases[] = {
       {2, 3, 9, 7, 5, 3, 1, 1, 1, 1},     {1, 8, 8, 8, 16, 1, 1, 0, 1, 1},
       {3, 6, 10, 11, 9, 3, 2, 1, 1, 3},   {1, 4, 12, 12, 70, 5, 1, 2, 2, 2},
@@ -149,8 +152,11 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
       {2, 16, 32, 32, 7, 1, 2, 0, 1, 1},  {1, 3, 8, 32, 5, 2, 2, 0, 1, 1},
       {1, 2, 10, 48, 4, 3, 3, 1, 1, 1},   {2, 8, 4, 8, 6, 1, 1, 0, 1, 1},
       {1, 3, 7, 17, 4, 2, 1, 1, 1, 1, 0}, {1, 5, 6, 16, 3, 4, 1, 2, 1, 1, 1},
+      {16, 32, 1, 1, 8, 1, 1, 0, 1, 1},   {5, 7, 3, 3, 9, 3, 1, 0, 1, 1},
+      {5, 7, 3, 3, 9, 3, 1, 1, 1, 1},     {3, 8, 1, 1, 6, 1, 1, 0, 1, 2},
   };
   std::set<jit::ConvInput::Mode> modes;
+  int dense = 0;
   for (const Case& c : cases) {
     int64_t padLeft = c.padLeft < 0 ? c.pad : c.padLeft;
     // Output sizes as for "same"-style padding: pad on the top/left, whatever fits at the end.
@@ -161,7 +167,10 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
     runtime::Conv2dGeometry g{c.batch,    c.in,     c.h,      c.w,   c.out,   c.k,
                               c.k,        c.stride, c.stride, c.pad, padLeft, c.dilation,
                               c.dilation, c.groups, oh,       ow};
-    modes.insert(jit::ConvInput(g, kernel_.tile, kernel_.width).mode());
+    if (jit::isDenseConv(g))
+      ++dense;
+    else
+      modes.insert(jit::ConvInput(g, kernel_.tile, kernel_.width).mode());
     std::vector<float> x = randomFloats(static_cast<size_t>(c.batch * c.in * c.h * c.w), 9);
     std::vector<float> w =
         randomFloats(static_cast<size_t>(c.out * c.in / c.groups * c.k * c.k), 10);
@@ -178,6 +187,7 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
       return;
   }
   EXPECT_EQ(modes.size(), 3u) << "not every way of reading a convolution's input was tested";
+  EXPECT_EQ(dense, 2) << "the cases that run as dense layers are not the two meant to";
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, testing::Values("avx512", "avx2", "sse"),
