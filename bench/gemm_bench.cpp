@@ -166,11 +166,13 @@ const Activation& activation(Act act) {
   return activations()[static_cast<size_t>(act)];
 }
 
-/// The JIT code nnc runs: the GEMM micro-kernel and the activation kernels, in one Jit.
+/// The JIT code nnc runs: the GEMM micro-kernel, the activation kernels, and the micro-kernel
+/// with each activation applied to its accumulators, in one Jit.
 struct NncKernels {
   std::unique_ptr<nnc::jit::Jit> jit;
   nnc::jit::GemmKernel gemm;
-  std::array<nnc::jit::UnaryKernel, 4> activations{}; ///< by Act; null for Act::None
+  std::array<nnc::jit::UnaryKernel, 4> activations{};  ///< by Act; null for Act::None
+  std::array<nnc::jit::GemmKernelFn, 4> inRegisters{}; ///< by Act; null for Act::None
 };
 
 /// The kernels for `isa`, or the error text.
@@ -180,12 +182,29 @@ std::variant<NncKernels, std::string> compileNnc(const nnc::codegen::TargetIsa& 
   if (!created)
     return llvm::toString(created.takeError());
   kernels.jit = std::move(*created);
+  std::vector<std::string> names;
+  for (size_t a = 1; a < activations().size(); ++a)
+    names.push_back("gemm.act" + std::to_string(a));
+  for (const std::string& name : nnc::jit::gemmKernelNames(isa))
+    names.push_back(name);
   auto gemm = nnc::jit::compileModule(
-      *kernels.jit, "gemm", [&](llvm::Module& m) { nnc::jit::emitGemmKernels(m, isa); },
-      nnc::jit::gemmKernelNames(isa));
+      *kernels.jit, "gemm",
+      [&](llvm::Module& m) {
+        for (size_t a = 1; a < activations().size(); ++a) {
+          nnc::ir::OpKind op = activations()[a].op;
+          auto epilogue =
+              nnc::codegen::GemmEpilogue::activation(op, nnc::jit::activationAttrs(op, {}));
+          nnc::codegen::emitGemmKernel(m, "gemm.act" + std::to_string(a), isa, &epilogue);
+        }
+        nnc::jit::emitGemmKernels(m, isa);
+      },
+      names);
   if (const std::string* error = std::get_if<std::string>(&gemm))
     return *error;
-  kernels.gemm = nnc::jit::gemmKernelAt(isa, std::get<std::vector<void*>>(gemm).data());
+  const std::vector<void*>& addresses = std::get<std::vector<void*>>(gemm);
+  for (size_t a = 1; a < activations().size(); ++a)
+    kernels.inRegisters[a] = reinterpret_cast<nnc::jit::GemmKernelFn>(addresses[a - 1]);
+  kernels.gemm = nnc::jit::gemmKernelAt(isa, addresses.data() + activations().size() - 1);
   std::vector<nnc::jit::KernelRequest> requests;
   for (size_t a = 1; a < activations().size(); ++a) {
     nnc::ir::OpKind op = activations()[a].op;
@@ -202,6 +221,15 @@ std::variant<NncKernels, std::string> compileNnc(const nnc::codegen::TargetIsa& 
 /// runtime::Epilogue's form of a unary kernel applied in place (context: the kernel's address).
 void applyInPlace(const void* context, float* y, int64_t offset, int64_t count) {
   (*static_cast<const nnc::jit::UnaryKernel*>(context))(y + offset, y + offset, count);
+}
+
+/// `act` applied to the accumulators, as in a network's layer, with epilogue(act) for the tiles
+/// that the edges cut; null for Act::None.
+std::optional<nnc::jit::TileEpilogue> inRegisters(const NncKernels& kernels, Act act) {
+  nnc::jit::GemmKernelFn kernel = kernels.inRegisters[static_cast<size_t>(act)];
+  if (!kernel)
+    return std::nullopt;
+  return nnc::jit::TileEpilogue{kernel, {nnc::codegen::TileLeaf::Accumulator}, {nullptr}};
 }
 
 nnc::runtime::Epilogue epilogue(const NncKernels& kernels, Act act) {
@@ -283,7 +311,7 @@ void gemmTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
 /// post-op.
 void denseTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const Rates& rates,
                 int reps) {
-  fmt::print("\n## Dense + bias + relu: nnc (relu as the GEMM's epilogue) vs oneDNN inner "
+  fmt::print("\n## Dense + bias + relu: nnc (relu on the GEMM's accumulators) vs oneDNN inner "
              "product (relu post-op)\n\n"
              "| shape | M x K x N | nnc µs | nnc GFLOP/s | nnc % peak | oneDNN µs | oneDNN "
              "GFLOP/s | oneDNN % peak | speed nnc/oneDNN | oneDNN impl | max rel diff |\n"
@@ -292,11 +320,12 @@ void denseTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const
   for (const GemmShape& s : gemmShapes()) {
     DenseCase c(s, kernels);
     std::vector<float> y(static_cast<size_t>(s.m * s.n)), want(y.size());
-    nnc::runtime::Epilogue fused = epilogue(kernels, Act::Relu);
+    std::optional<nnc::jit::TileEpilogue> fused = inRegisters(kernels, Act::Relu);
+    nnc::runtime::Epilogue edges = epilogue(kernels, Act::Relu); // tiles cut by the edges
     double nnc = microsecondsPerCall(
         [&] {
           nnc::jit::denseGemm(kernels.gemm, c.packed, c.x.data(), s.m, s.k, c.bias.data(), y.data(),
-                              fused, pool);
+                              edges, pool, &*fused);
         },
         reps);
     nnc::bench::OneDnnInnerProduct product(s.m, s.k, s.n, c.weight.data(), c.bias.data(),
@@ -382,11 +411,12 @@ OneDnnConvTimes timeOneDnnConv(const nnc::runtime::Conv2dGeometry& g, const std:
   return times;
 }
 
-/// nnc's convGemm with the activation as its epilogue against oneDNN's convolution with the
-/// same post-ops, on NCHW activations and on the layout oneDNN prefers.
+/// nnc's convGemm with the activation applied to the accumulators, as in a network, against
+/// oneDNN's convolution with the same post-ops, on NCHW activations and on the layout oneDNN
+/// prefers.
 void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const Rates& rates,
                int reps, int64_t batch) {
-  fmt::print("\n## Conv layers at batch {}: nnc (activation as the GEMM's epilogue) vs oneDNN "
+  fmt::print("\n## Conv layers at batch {}: nnc (activation on the GEMM's accumulators) vs oneDNN "
              "convolution (same post-op)\n\n"
              "| layer | Cin->Cout, HxW->OHxOW, k/s | post-op | MFLOP | nnc µs | nnc GFLOP/s | "
              "nnc % peak | oneDNN nchw µs | speed nnc/oneDNN nchw | oneDNN blocked µs | oneDNN "
@@ -405,10 +435,11 @@ void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
     std::vector<float> y(static_cast<size_t>(g.batch * g.outChannels * g.outH * g.outW));
 
     nnc::jit::PackedWeights packed = nnc::jit::packConvWeights(kernels.gemm, weight.data(), g);
-    nnc::runtime::Epilogue fused = epilogue(kernels, l.act);
+    std::optional<nnc::jit::TileEpilogue> fused = inRegisters(kernels, l.act);
     double nnc = microsecondsPerCall(
         [&] {
-          nnc::jit::convGemm(kernels.gemm, packed, x.data(), bias.data(), y.data(), g, fused, pool);
+          nnc::jit::convGemm(kernels.gemm, packed, x.data(), bias.data(), y.data(), g,
+                             epilogue(kernels, l.act), pool, fused ? &*fused : nullptr);
         },
         reps);
 

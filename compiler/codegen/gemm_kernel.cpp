@@ -10,6 +10,11 @@
 
 namespace nnc::codegen {
 
+GemmEpilogue GemmEpilogue::activation(ir::OpKind op, std::vector<ir::AttrValue> attrs) {
+  FusedStep step{op, std::move(attrs), {FusedExpression::leaf(0)}};
+  return {FusedExpression{std::vector<bool>(1, false), {std::move(step)}}, {TileLeaf::Accumulator}};
+}
+
 GemmTile gemmTile(const TargetIsa& isa) {
   switch (isa.kind) {
   case IsaKind::Avx512:

@@ -30,6 +30,9 @@ enum class TileLeaf {
 struct GemmEpilogue {
   FusedExpression expression;
   std::vector<TileLeaf> leaves; ///< per leaf of the expression
+
+  /// One activation of the accumulators (attrs resolved, as FusedStep's).
+  static GemmEpilogue activation(ir::OpKind op, std::vector<ir::AttrValue> attrs);
 };
 
 /// Emits `void name(const float* const* a, int64_t aStride, const float* const* b,
