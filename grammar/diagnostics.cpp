@@ -7,21 +7,23 @@
 
 namespace nnc {
 
-Diagnostic& DiagnosticEngine::error(SourceRange range, std::string message) {
-  return diagnostics_.emplace_back(Diagnostic{Severity::Error, range, std::move(message), {}});
+SourceDiagnostic& DiagnosticEngine::error(SourceRange range, std::string message) {
+  return diagnostics_.emplace_back(
+      SourceDiagnostic{Severity::Error, range, std::move(message), {}});
 }
 
-Diagnostic& DiagnosticEngine::warning(SourceRange range, std::string message) {
-  return diagnostics_.emplace_back(Diagnostic{Severity::Warning, range, std::move(message), {}});
+SourceDiagnostic& DiagnosticEngine::warning(SourceRange range, std::string message) {
+  return diagnostics_.emplace_back(
+      SourceDiagnostic{Severity::Warning, range, std::move(message), {}});
 }
 
 size_t DiagnosticEngine::errorCount() const {
   return std::count_if(diagnostics_.begin(), diagnostics_.end(),
-                       [](const Diagnostic& d) { return d.severity == Severity::Error; });
+                       [](const SourceDiagnostic& d) { return d.severity == Severity::Error; });
 }
 
-Diagnostic& addNote(Diagnostic& diagnostic, SourceRange range, std::string message) {
-  diagnostic.notes.push_back(Diagnostic{Severity::Note, range, std::move(message), {}});
+SourceDiagnostic& addNote(SourceDiagnostic& diagnostic, SourceRange range, std::string message) {
+  diagnostic.notes.push_back(SourceDiagnostic{Severity::Note, range, std::move(message), {}});
   return diagnostic;
 }
 
@@ -37,7 +39,7 @@ static const char* severityName(Severity severity) {
   return "error";
 }
 
-static void renderOne(const SourceFile& file, const Diagnostic& d, std::string& out) {
+static void renderOne(const SourceFile& file, const SourceDiagnostic& d, std::string& out) {
   LineColumn where = file.lineColumn(d.range.offset);
   out += fmt::format("{}:{}:{}: {}: {}\n", file.name(), where.line, where.column,
                      severityName(d.severity), d.message);
@@ -53,26 +55,27 @@ static void renderOne(const SourceFile& file, const Diagnostic& d, std::string& 
   out += fmt::format("{}\n{}\n", line, caret);
 }
 
-std::string renderDiagnostic(const SourceFile& file, const Diagnostic& diagnostic) {
+std::string renderDiagnostic(const SourceFile& file, const SourceDiagnostic& diagnostic) {
   std::string out;
   renderOne(file, diagnostic, out);
-  for (const Diagnostic& note : diagnostic.notes)
+  for (const SourceDiagnostic& note : diagnostic.notes)
     renderOne(file, note, out);
   return out;
 }
 
 std::string DiagnosticEngine::render() const {
   // In source order, as a reader goes through the file; equal positions keep report order.
-  std::vector<const Diagnostic*> ordered;
-  for (const Diagnostic& d : diagnostics_)
+  std::vector<const SourceDiagnostic*> ordered;
+  for (const SourceDiagnostic& d : diagnostics_)
     ordered.push_back(&d);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const Diagnostic* a, const Diagnostic* b) {
-    return a->range.offset < b->range.offset;
-  });
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const SourceDiagnostic* a, const SourceDiagnostic* b) {
+                     return a->range.offset < b->range.offset;
+                   });
   std::string out;
   size_t warnings = 0, errors = 0;
-  for (const Diagnostic* diagnostic : ordered) {
-    const Diagnostic& d = *diagnostic;
+  for (const SourceDiagnostic* diagnostic : ordered) {
+    const SourceDiagnostic& d = *diagnostic;
     out += renderDiagnostic(*file_, d);
     (d.severity == Severity::Error ? errors : warnings) += 1;
   }

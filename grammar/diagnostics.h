@@ -12,11 +12,11 @@ namespace nnc {
 enum class Severity { Error, Warning, Note };
 
 /// One message about a place in a source file; notes attached to it explain it further.
-struct Diagnostic {
+struct SourceDiagnostic {
   Severity severity = Severity::Error;
   SourceRange range;
   std::string message;
-  std::vector<Diagnostic> notes;
+  std::vector<SourceDiagnostic> notes;
 };
 
 /// Collects the diagnostics of one source file, in the order they were reported.
@@ -24,11 +24,11 @@ class DiagnosticEngine {
 public:
   explicit DiagnosticEngine(const SourceFile& file) : file_(&file) {}
 
-  Diagnostic& error(SourceRange range, std::string message);
-  Diagnostic& warning(SourceRange range, std::string message);
+  SourceDiagnostic& error(SourceRange range, std::string message);
+  SourceDiagnostic& warning(SourceRange range, std::string message);
 
   const SourceFile& file() const { return *file_; }
-  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  const std::vector<SourceDiagnostic>& diagnostics() const { return diagnostics_; }
   size_t errorCount() const;
   bool hasErrors() const { return errorCount() != 0; }
 
@@ -38,14 +38,14 @@ public:
 
 private:
   const SourceFile* file_;
-  std::vector<Diagnostic> diagnostics_;
+  std::vector<SourceDiagnostic> diagnostics_;
 };
 
 /// Renders one diagnostic (and its notes) against `file`.
-std::string renderDiagnostic(const SourceFile& file, const Diagnostic& diagnostic);
+std::string renderDiagnostic(const SourceFile& file, const SourceDiagnostic& diagnostic);
 
 /// Adds a note to a diagnostic and returns the diagnostic, for chaining.
-Diagnostic& addNote(Diagnostic& diagnostic, SourceRange range, std::string message);
+SourceDiagnostic& addNote(SourceDiagnostic& diagnostic, SourceRange range, std::string message);
 
 /// The candidate closest to `name` (one differing only in case first, then by edit distance),
 /// or "" when none is close enough to be a plausible typo.

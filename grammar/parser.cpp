@@ -123,7 +123,7 @@ void reportExpectation(const SourceFile& file, std::string which, uint32_t where
   std::string message = fmt::format("expected {}, found {}", which, found);
   if (which == "identifier" && isKeyword(file.slice(token)))
     message = fmt::format("expected identifier, found keyword {}; keywords cannot be names", found);
-  Diagnostic& d =
+  SourceDiagnostic& d =
       diagnostics.error(token.length ? token : SourceRange{offset, 1}, std::move(message));
   // Like clang's "to match this '('": point at the bracket a missing closer would close.
   for (char closer : {')', ']', '}'})

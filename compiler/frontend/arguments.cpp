@@ -55,7 +55,7 @@ std::optional<BoundArgs> bindArguments(const ast::Identifier& callee,
     SourceRange range = arg.range;
     if (!arg.key) {
       if (firstKeyword) {
-        Diagnostic& d = error(range, "positional argument after a keyword argument");
+        SourceDiagnostic& d = error(range, "positional argument after a keyword argument");
         addNote(d, firstKeyword->range, "first keyword argument is here");
         ok = false;
         break;
@@ -81,7 +81,7 @@ std::optional<BoundArgs> bindArguments(const ast::Identifier& callee,
     }
     auto index = static_cast<size_t>(slot - params.begin());
     if (!bound.slots[index].empty()) {
-      Diagnostic& d = error(arg.key->range, fmt::format("argument '{}' is given twice", key));
+      SourceDiagnostic& d = error(arg.key->range, fmt::format("argument '{}' is given twice", key));
       addNote(d, bound.slots[index].front().range, "first given here");
       ok = false;
       continue;
@@ -189,7 +189,7 @@ private:
       error_(ast::rangeOf(at), std::move(message));
       return;
     }
-    Diagnostic& d = error_(ast::rangeOf(*written_), std::move(message));
+    SourceDiagnostic& d = error_(ast::rangeOf(*written_), std::move(message));
     addNote(
         d, ast::rangeOf(at),
         fmt::format("'{}' is bound to {} here", diagnosticText(*written_), describeLiteral(at)));

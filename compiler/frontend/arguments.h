@@ -13,7 +13,7 @@
 namespace nnc {
 
 /// Reports an error at a range and returns the diagnostic (to attach notes).
-using ErrorSink = std::function<Diagnostic&(SourceRange, std::string)>;
+using ErrorSink = std::function<SourceDiagnostic&(SourceRange, std::string)>;
 
 /// One parameter of an operator or block, as argument binding sees it.
 struct ParamSlot {

@@ -29,7 +29,7 @@ class ModelLowering {
 public:
   ModelLowering(const ast::Model& model, const Declarations& decls, DiagnosticEngine& diagnostics)
       : model_(model), decls_(decls), diagnostics_(diagnostics), graph_(model.name.name) {
-    sink_ = [this](SourceRange range, std::string message) -> Diagnostic& {
+    sink_ = [this](SourceRange range, std::string message) -> SourceDiagnostic& {
       return error(range, std::move(message));
     };
   }
@@ -71,9 +71,9 @@ private:
     int temps = 0;
   };
 
-  Diagnostic& error(SourceRange range, std::string message) {
+  SourceDiagnostic& error(SourceRange range, std::string message) {
     failed_ = true;
-    Diagnostic& d = diagnostics_.error(range, std::move(message));
+    SourceDiagnostic& d = diagnostics_.error(range, std::move(message));
     // The chain of block calls that led here, innermost first; like clang's template
     // backtrace, a long chain shows its ends and skips the middle.
     constexpr size_t kShownAtEachEnd = 5;
@@ -249,7 +249,7 @@ private:
     if (hasParams) {
       auto [it, inserted] = statement.paramOps.emplace(callee.name, callee.range);
       if (!inserted) {
-        Diagnostic& d =
+        SourceDiagnostic& d =
             error(callee.range,
                   fmt::format("'{}' appears twice in the statement '{}', so their weights would "
                               "share names; bind each in its own statement",
@@ -403,7 +403,7 @@ private:
       std::string name = *prefix + "." + std::string(role);
       auto [it, inserted] = weightNames_.emplace(name, callee.range);
       if (!inserted) {
-        Diagnostic& d =
+        SourceDiagnostic& d =
             error(callee.range, fmt::format("the weight name '{}' is already taken; bind one of "
                                             "these operators in a statement of its own",
                                             name));

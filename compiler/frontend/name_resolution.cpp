@@ -84,9 +84,10 @@ private:
   void bind(const ast::Identifier& name, const char* kind) {
     auto [it, inserted] = bindings_.try_emplace(name.name, Binding{name.range, kind});
     if (!inserted) {
-      Diagnostic& d = diagnostics_.error(name.range, fmt::format("'{}' is already bound; every "
-                                                                 "name is bound once",
-                                                                 name.name));
+      SourceDiagnostic& d =
+          diagnostics_.error(name.range, fmt::format("'{}' is already bound; every "
+                                                     "name is bound once",
+                                                     name.name));
       addNote(d, it->second.def, fmt::format("'{}' was bound here", name.name));
       ok_ = false;
     }
@@ -126,7 +127,7 @@ private:
       return &it->second;
     }
     if (auto later = laterBindings_.find(name.name); later != laterBindings_.end()) {
-      Diagnostic& d =
+      SourceDiagnostic& d =
           diagnostics_.error(name.range, fmt::format("'{}' is used before it is bound", name.name));
       addNote(d, later->second, fmt::format("'{}' is bound here", name.name));
       ok_ = false;
@@ -284,7 +285,7 @@ Declarations resolveNames(const ast::File& file, DiagnosticEngine& diagnostics) 
       }
       auto [it, inserted] = decls.blocks.emplace(block->name.name, block);
       if (!inserted) {
-        Diagnostic& d = diagnostics.error(
+        SourceDiagnostic& d = diagnostics.error(
             block->name.range, fmt::format("block '{}' is defined twice", block->name.name));
         addNote(d, it->second->name.range, "first defined here");
       }
@@ -292,7 +293,7 @@ Declarations resolveNames(const ast::File& file, DiagnosticEngine& diagnostics) 
       const auto& model = boost::get<ast::Model>(item);
       auto [it, inserted] = models.emplace(model.name.name, model.name.range);
       if (!inserted) {
-        Diagnostic& d = diagnostics.error(
+        SourceDiagnostic& d = diagnostics.error(
             model.name.range, fmt::format("model '{}' is defined twice", model.name.name));
         addNote(d, it->second, "first defined here");
         continue;

@@ -76,36 +76,35 @@ std::vector<int64_t> resultShape(const ir::Graph& graph, const ir::Node& node,
   return shape;
 }
 
-/// Binds every model input, checking ranks, known sizes and the consistency of symbols.
-std::vector<const Tensor*> bindInputs(const ir::Graph& graph,
-                                      const std::map<std::string, Tensor>& inputs) {
+/// Checks the inputs' shapes against the model's: every input given once, ranks, known sizes
+/// and one size per symbol.
+void checkInputShapes(const ir::Graph& graph,
+                      const std::map<std::string, std::vector<int64_t>>& shapes) {
   std::map<std::string, int64_t> symbols;
   std::map<std::string, std::string> boundBy;
-  std::vector<const Tensor*> values(graph.values().size(), nullptr);
   for (ir::ValueId id : graph.inputs()) {
     const ir::Value& input = graph.value(id);
-    auto it = inputs.find(input.name);
-    if (it == inputs.end())
+    auto it = shapes.find(input.name);
+    if (it == shapes.end())
       throw UserError(fmt::format("model '{}' needs input '{}' of type {}", graph.name(),
                                   input.name, input.type.str()));
-    const Tensor& tensor = it->second;
-    if (static_cast<int>(tensor.shape.size()) != input.type.rank())
+    const std::vector<int64_t>& shape = it->second;
+    if (static_cast<int>(shape.size()) != input.type.rank())
       throw UserError(fmt::format("input '{}' has shape {} of rank {}; the model expects {}",
-                                  input.name, runtime::formatShape(tensor.shape),
-                                  tensor.shape.size(), input.type.str()));
+                                  input.name, runtime::formatShape(shape), shape.size(),
+                                  input.type.str()));
     for (int axis = 0; axis < input.type.rank(); ++axis) {
       const ir::Dim& dim = input.type.shape[axis];
-      int64_t size = tensor.shape[axis];
+      int64_t size = shape[axis];
       if (dim.isKnown() && dim.size() != size)
         throw UserError(fmt::format("input '{}' has shape {}; the model expects {} (axis {} "
                                     "must be {})",
-                                    input.name, runtime::formatShape(tensor.shape),
-                                    input.type.str(), axis, dim.size()));
+                                    input.name, runtime::formatShape(shape), input.type.str(), axis,
+                                    dim.size()));
       if (dim.isSymbol()) {
         if (size <= 0)
           throw UserError(fmt::format("input '{}' has shape {}: symbol {} must be at least 1",
-                                      input.name, runtime::formatShape(tensor.shape),
-                                      dim.symbolName()));
+                                      input.name, runtime::formatShape(shape), dim.symbolName()));
         auto [bound, inserted] = symbols.emplace(dim.symbolName(), size);
         if (!inserted && bound->second != size)
           throw UserError(fmt::format("symbol {} is {} in input '{}' but {} in input '{}'",
@@ -114,16 +113,14 @@ std::vector<const Tensor*> bindInputs(const ir::Graph& graph,
         boundBy.emplace(dim.symbolName(), input.name);
       }
     }
-    values[id] = &tensor;
   }
-  for (const auto& [name, tensor] : inputs) {
+  for (const auto& [name, shape] : shapes) {
     bool known = false;
     for (ir::ValueId id : graph.inputs())
       known |= graph.value(id).name == name;
     if (!known)
       throw UserError(fmt::format("model '{}' has no input named '{}'", graph.name(), name));
   }
-  return values;
 }
 
 } // namespace
@@ -161,12 +158,78 @@ const Tensor& GraphRunner::weight(const ir::Node& node, std::string_view role) c
   throw InternalError(fmt::format("{} has no parameter '{}'", node.info().name, role));
 }
 
-std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tensor>& inputs) {
-  std::vector<const Tensor*> bound = bindInputs(graph_, inputs);
+std::vector<View> GraphRunner::bindInputs(const std::map<std::string, InputView>& inputs) const {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& [name, input] : inputs)
+    shapes[name] = input.shape;
+  checkInputShapes(graph_, shapes);
+  std::vector<View> values(graph_.values().size());
+  for (ir::ValueId id : graph_.inputs()) {
+    const InputView& input = inputs.at(graph_.value(id).name);
+    values[id] = {input.shape, const_cast<float*>(input.data), // inputs are only read
+                  product(input.shape, 0, input.shape.size())};
+  }
+  return values;
+}
+
+void GraphRunner::inferShapes(const Step& step, std::vector<View>& values) const {
+  // Shapes of everything the step computes, in order; the last is its result.
+  if (step.kernel >= 0) {
+    for (ir::NodeId id : graph_.fusedKernels()[static_cast<size_t>(step.kernel)].nodes) {
+      const ir::Node& node = graph_.node(id);
+      values[node.result].shape = resultShape(graph_, node, values);
+    }
+  } else {
+    const ir::Node& node = graph_.node(step.node);
+    values[node.result].shape = resultShape(graph_, node, values);
+  }
+  View& out = values[step.result];
+  out.count = product(out.shape, 0, out.shape.size());
+}
+
+std::map<std::string, std::vector<int64_t>>
+GraphRunner::outputShapes(const std::map<std::string, std::vector<int64_t>>& inputShapes) const {
+  checkInputShapes(graph_, inputShapes);
   std::vector<View> values(graph_.values().size());
   for (ir::ValueId id : graph_.inputs())
-    values[id] = {bound[id]->shape, const_cast<float*>(bound[id]->data.data()),
-                  bound[id]->elementCount()}; // inputs are only read
+    values[id].shape = inputShapes.at(graph_.value(id).name);
+  for (const Step& step : steps_)
+    inferShapes(step, values);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const ir::Output& output : graph_.outputs())
+    shapes[output.name] = values[output.value].shape;
+  return shapes;
+}
+
+std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tensor>& inputs) {
+  std::map<std::string, InputView> views;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& [name, tensor] : inputs) {
+    views[name] = {tensor.shape, tensor.data.data()};
+    shapes[name] = tensor.shape;
+  }
+  std::map<std::string, Tensor> outputs;
+  std::map<std::string, float*> buffers;
+  for (auto& [name, shape] : outputShapes(shapes)) {
+    Tensor& tensor = outputs[name];
+    tensor.shape = shape;
+    tensor.data.resize(static_cast<size_t>(tensor.elementCount()));
+    buffers[name] = tensor.data.data();
+  }
+  run(views, buffers);
+  return outputs;
+}
+
+void GraphRunner::run(const std::map<std::string, InputView>& inputs,
+                      const std::map<std::string, float*>& outputs) {
+  std::vector<View> values = bindInputs(inputs);
+  // Where each value goes when it is an output the caller keeps: written there by its step.
+  std::vector<float*> callerBuffer(graph_.values().size(), nullptr);
+  for (const ir::Output& output : graph_.outputs()) {
+    auto it = outputs.find(output.name);
+    if (it != outputs.end() && !callerBuffer[output.value])
+      callerBuffer[output.value] = it->second;
+  }
   // The buffer plan: a step takes the smallest free buffer that fits (or, when elementwise, the
   // buffer of a same-sized operand it reads last), and a value's buffer goes back after its last
   // reader. The buffers stay with the runner for the next run.
@@ -175,43 +238,37 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
   memory_.trafficBytes = 0;
   for (size_t s = 0; s < steps_.size(); ++s) {
     const Step& step = steps_[s];
-    // Shapes of everything the step computes, in order; the last is its result.
-    if (step.kernel >= 0) {
-      for (ir::NodeId id : graph_.fusedKernels()[static_cast<size_t>(step.kernel)].nodes) {
-        const ir::Node& node = graph_.node(id);
-        values[node.result].shape = resultShape(graph_, node, values);
-      }
-    } else {
-      const ir::Node& node = graph_.node(step.node);
-      values[node.result].shape = resultShape(graph_, node, values);
-    }
+    inferShapes(step, values);
     View& out = values[step.result];
-    out.count = product(out.shape, 0, out.shape.size());
     memory_.intermediateBytes += out.count * static_cast<int64_t>(sizeof(float));
     memory_.trafficBytes += out.count * static_cast<int64_t>(sizeof(float));
     for (ir::ValueId read : step.reads)
       memory_.trafficBytes += values[read].count * static_cast<int64_t>(sizeof(float));
 
     Buffer& buffer = held[step.result];
-    if (step.elementwise)
-      for (ir::ValueId read : step.reads)
-        if (lastRead_[read] == s && held[read].data && values[read].count == out.count) {
-          buffer = std::move(held[read]);
-          break;
+    if (float* caller = callerBuffer[step.result]) {
+      out.data = caller;
+    } else {
+      if (step.elementwise)
+        for (ir::ValueId read : step.reads)
+          if (lastRead_[read] == s && held[read].data && values[read].count == out.count) {
+            buffer = std::move(held[read]);
+            break;
+          }
+      if (!buffer.data) {
+        auto fit = freeBuffers_.lower_bound(static_cast<size_t>(out.count));
+        if (fit != freeBuffers_.end()) {
+          buffer = std::move(fit->second);
+          freeBuffers_.erase(fit);
+        } else {
+          buffer.capacity = static_cast<size_t>(std::max<int64_t>(out.count, 1));
+          buffer.data.reset(static_cast<float*>(
+              ::operator new[](buffer.capacity * sizeof(float), std::align_val_t(64))));
+          memory_.peakBytes += static_cast<int64_t>(buffer.capacity * sizeof(float));
         }
-    if (!buffer.data) {
-      auto fit = freeBuffers_.lower_bound(static_cast<size_t>(out.count));
-      if (fit != freeBuffers_.end()) {
-        buffer = std::move(fit->second);
-        freeBuffers_.erase(fit);
-      } else {
-        buffer.capacity = static_cast<size_t>(std::max<int64_t>(out.count, 1));
-        buffer.data.reset(static_cast<float*>(
-            ::operator new[](buffer.capacity * sizeof(float), std::align_val_t(64))));
-        memory_.peakBytes += static_cast<int64_t>(buffer.capacity * sizeof(float));
       }
+      out.data = buffer.data.get();
     }
-    out.data = buffer.data.get();
     if (profiling_) {
       auto start = std::chrono::steady_clock::now();
       execute(step, values, out);
@@ -232,16 +289,16 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
       if (lastRead_[read] == s && held[read].data)
         freeBuffers_.emplace(held[read].capacity, std::move(held[read]));
   }
-  std::map<std::string, Tensor> outputs;
+  // Outputs no step wrote for the caller: a model input, or a value given as two outputs.
   for (const ir::Output& output : graph_.outputs()) {
+    auto it = outputs.find(output.name);
     const View& value = values[output.value];
-    outputs[output.name] =
-        Tensor{value.shape, std::vector<float>(value.data, value.data + value.count)};
+    if (it != outputs.end() && it->second != value.data && value.count > 0)
+      std::memcpy(it->second, value.data, static_cast<size_t>(value.count) * sizeof(float));
   }
   for (Buffer& buffer : held)
     if (buffer.data)
       freeBuffers_.emplace(buffer.capacity, std::move(buffer));
-  return outputs;
 }
 
 void GraphRunner::setProfiling(bool on) {

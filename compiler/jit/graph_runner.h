@@ -49,6 +49,12 @@ struct View {
   int64_t count = 0;
 };
 
+/// A model input during a run: its shape and its elements (not owned, only read).
+struct InputView {
+  std::vector<int64_t> shape;
+  const float* data = nullptr;
+};
+
 /// One compiled model. Symbolic dimensions are bound from the input shapes at each run.
 class GraphRunner {
 public:
@@ -63,6 +69,17 @@ public:
   /// each symbol takes one size across all inputs. Throws runtime::UserError otherwise, or when
   /// the bound sizes do not fit an operator.
   std::map<std::string, runtime::Tensor> run(const std::map<std::string, runtime::Tensor>& inputs);
+
+  /// The shape of each output, by name, for inputs of these shapes; throws runtime::UserError
+  /// as run() does when they do not fit.
+  std::map<std::string, std::vector<int64_t>>
+  outputShapes(const std::map<std::string, std::vector<int64_t>>& inputShapes) const;
+
+  /// Runs the model on caller-owned buffers, without copying: the step that computes an output
+  /// named in `outputs` writes it there. Each such buffer must hold the elements outputShapes()
+  /// gives it and overlap no input; outputs not named are computed and dropped.
+  void run(const std::map<std::string, InputView>& inputs,
+           const std::map<std::string, float*>& outputs);
 
   /// The graph after the pipeline: what runs.
   const ir::Graph& graph() const { return graph_; }
@@ -104,6 +121,10 @@ private:
   };
 
   void planSteps();
+  /// The inputs' values for a run, after checking their shapes against the model's.
+  std::vector<View> bindInputs(const std::map<std::string, InputView>& inputs) const;
+  /// Sets the shapes (and the result's count) of what `step` computes, from its operands'.
+  void inferShapes(const Step& step, std::vector<View>& values) const;
   void compileKernels(const codegen::TargetIsa& isa);
   /// Whether node `id` runs on the JIT GEMM.
   bool usesGemm(ir::NodeId id) const;

@@ -25,7 +25,7 @@ TEST(SourceFile, MapsOffsetsToLinesAndColumns) {
 TEST(Diagnostics, RendersLikeClang) {
   SourceFile file("m.nn", "model m {\n  y = rleu(x)\n}\n");
   DiagnosticEngine engine(file);
-  Diagnostic& d = engine.error({16, 4}, "unknown operator 'rleu'; did you mean 'relu'?");
+  SourceDiagnostic& d = engine.error({16, 4}, "unknown operator 'rleu'; did you mean 'relu'?");
   addNote(d, {6, 1}, "a note");
   engine.warning({0, 5}, "a warning");
   EXPECT_EQ(engine.errorCount(), 1u);
