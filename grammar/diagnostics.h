@@ -2,14 +2,13 @@
 #pragma once
 
 #include "grammar/source.h"
+#include "nnc/diagnostic.h"
 
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace nnc {
-
-enum class Severity { Error, Warning, Note };
 
 /// One message about a place in a source file; notes attached to it explain it further.
 struct SourceDiagnostic {
