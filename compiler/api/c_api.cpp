@@ -80,6 +80,9 @@ nnc::Options optionsOf(const nnc_options* options) {
   out.fusion = options->no_fusion == 0;
   if (options->model)
     out.model = options->model;
+  out.cache = options->no_cache == 0;
+  if (options->cache_directory)
+    out.cacheDirectory = options->cache_directory;
   return out;
 }
 

@@ -91,6 +91,7 @@ struct Model::Impl {
   const ir::Graph* graph = nullptr;
   std::vector<TensorInfo> inputs, outputs, weights;
   std::vector<Diagnostic> warnings;
+  std::unique_ptr<jit::ObjectCache> cache;  ///< null when Options::cache is off
   std::unique_ptr<jit::GraphRunner> runner; ///< null until the model has its weights
   mutable std::mutex mutex;                 ///< one call at a time changes or runs the model
 
@@ -99,7 +100,7 @@ struct Model::Impl {
     return guarded(ErrorCode::InvalidArgument, [&]() -> Status {
       jit::checkWeights(*graph, given, source);
       runner = std::make_unique<jit::GraphRunner>(*graph, isa, std::move(given), options.threads,
-                                                  pipeline);
+                                                  pipeline, cache.get());
       return {};
     });
   }
@@ -128,6 +129,12 @@ Result<Model> Model::compileString(std::string_view source, const std::string& f
   if (auto* problem = std::get_if<std::string>(&pipeline))
     return error(ErrorCode::InvalidArgument, *problem);
   impl->pipeline = std::get<passes::Pipeline>(pipeline);
+  if (options.cache) {
+    std::string directory = options.cacheDirectory.empty() ? jit::ObjectCache::defaultDirectory()
+                                                           : options.cacheDirectory;
+    if (!directory.empty())
+      impl->cache = std::make_unique<jit::ObjectCache>(directory);
+  }
 
   Result<Model> compiled = guarded(ErrorCode::InvalidArgument, [&]() -> Result<Model> {
     SourceFile file(fileName, std::string(source));
@@ -209,6 +216,11 @@ bool Model::ready() const {
 double Model::compileMilliseconds() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->runner ? impl_->runner->compileMilliseconds() : 0;
+}
+
+bool Model::codeFromCache() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->runner && impl_->runner->codeFromCache();
 }
 
 Status Model::loadWeights(const std::string& safetensorsPath) {

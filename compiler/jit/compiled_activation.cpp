@@ -51,8 +51,21 @@ compileModule(Jit& jit, const std::string& moduleName,
     if (!error)
       module->print(out, nullptr);
   }
-  if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
-    return llvm::toString(std::move(e));
+  std::unique_ptr<llvm::MemoryBuffer> cached;
+  if (const ObjectCache* cache = jit.cache()) {
+    std::string key = cache->key(*module, jit.isa());
+    module->setModuleIdentifier(key); // the JIT stores what it compiles under it
+    cached = cache->load(key);
+  }
+  if (cached) {
+    ++jit.cacheHits;
+    if (llvm::Error e = jit.addObject(std::move(cached)))
+      return llvm::toString(std::move(e));
+  } else {
+    ++jit.compiled;
+    if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+      return llvm::toString(std::move(e));
+  }
   std::vector<void*> addresses;
   for (const std::string& symbol : symbols) {
     auto address = jit.lookup(symbol);

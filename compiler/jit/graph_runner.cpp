@@ -126,7 +126,7 @@ void checkInputShapes(const ir::Graph& graph,
 } // namespace
 
 GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
-                         int threads, const passes::Pipeline& pipeline)
+                         int threads, const passes::Pipeline& pipeline, const ObjectCache* cache)
     : graph_(graph), weights_(std::move(weights)),
       pool_(threads > 0 ? threads : runtime::defaultThreadCount()) {
   auto start = std::chrono::steady_clock::now();
@@ -138,7 +138,7 @@ GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, 
   pipeline.run(graph_, context);
   materializeFoldedWeights(graph_, weights_);
 
-  auto created = Jit::create(isa);
+  auto created = Jit::create(isa, cache);
   if (!created)
     throw UserError(llvm::toString(created.takeError()));
   jit_ = std::move(*created);
@@ -150,6 +150,10 @@ GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, 
 }
 
 GraphRunner::~GraphRunner() = default;
+
+bool GraphRunner::codeFromCache() const {
+  return jit_->cacheHits > 0 && jit_->compiled == 0;
+}
 
 const Tensor& GraphRunner::weight(const ir::Node& node, std::string_view role) const {
   for (const ir::Param& param : node.params)

@@ -11,6 +11,7 @@
 #include "compiler/jit/fused_plan.h"
 #include "compiler/jit/gemm_layers.h"
 #include "compiler/jit/model_weights.h"
+#include "compiler/jit/object_cache.h"
 #include "compiler/passes/pipeline.h"
 #include "runtime/layers.h"
 #include "runtime/tensor.h"
@@ -60,9 +61,11 @@ class GraphRunner {
 public:
   /// Optimizes `graph` with `pipeline` and compiles it for `isa` with `weights` (checked against
   /// the model's parameters by the caller, see checkWeights) on `threads` threads (0: one per
-  /// core). Throws runtime::UserError when the CPU lacks the ISA.
+  /// core), loading its native code from `cache` when it is there and storing it there when
+  /// not. Throws runtime::UserError when the CPU lacks the ISA.
   GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
-              int threads = 0, const passes::Pipeline& pipeline = passes::Pipeline::defaults());
+              int threads = 0, const passes::Pipeline& pipeline = passes::Pipeline::defaults(),
+              const ObjectCache* cache = nullptr);
   ~GraphRunner();
 
   /// Runs the model. Every input must be given once, with the model's rank and known sizes;
@@ -84,6 +87,8 @@ public:
   /// The graph after the pipeline: what runs.
   const ir::Graph& graph() const { return graph_; }
   double compileMilliseconds() const { return compileMs_; }
+  /// Whether the native code came from the cache rather than from LLVM.
+  bool codeFromCache() const;
   const MemoryUse& memoryUse() const { return memory_; }
   /// Times every step of the runs that follow (one clock read per step), from zero.
   void setProfiling(bool on);

@@ -1,5 +1,7 @@
 #include "compiler/jit/jit.h"
 
+#include <llvm/ExecutionEngine/ObjectCache.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/IR/Module.h>
@@ -56,7 +58,26 @@ optimize(llvm::orc::ThreadSafeModule module, const llvm::orc::MaterializationRes
 
 } // namespace
 
-llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa) {
+/// LLVM's hook for compiled objects: stores each in the cache under its module's identifier.
+class Jit::Storing : public llvm::ObjectCache {
+public:
+  explicit Storing(const jit::ObjectCache& cache) : cache_(cache) {}
+  void notifyObjectCompiled(const llvm::Module* module, llvm::MemoryBufferRef object) override {
+    cache_.store(module->getModuleIdentifier(), object);
+  }
+  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override {
+    return nullptr; // compileModule loads hits itself, before optimizing anything
+  }
+
+private:
+  const jit::ObjectCache& cache_;
+};
+
+Jit::Jit(codegen::TargetIsa isa, const ObjectCache* cache) : isa_(std::move(isa)), cache_(cache) {}
+Jit::~Jit() = default;
+
+llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa,
+                                                 const ObjectCache* cache) {
   initializeLlvmOnce();
   if (std::string missing = codegen::missingHostFeatures(isa); !missing.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -73,10 +94,21 @@ llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa) 
 
   // No platform: kernels have no static initializers, and the default one compiles an extra
   // module of its own at the first lookup (about 4 ms per JIT).
-  auto created = llvm::orc::LLJITBuilder()
-                     .setJITTargetMachineBuilder(machine)
-                     .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
-                     .create();
+  std::unique_ptr<Jit> jit(new Jit(isa, cache));
+  llvm::orc::LLJITBuilder builder;
+  builder.setJITTargetMachineBuilder(machine).setPlatformSetUp(llvm::orc::setUpInactivePlatform);
+  if (cache) {
+    jit->storing_ = std::make_unique<Storing>(*cache);
+    builder.setCompileFunctionCreator(
+        [storing = jit->storing_.get()](llvm::orc::JITTargetMachineBuilder target)
+            -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+          auto made = target.createTargetMachine();
+          if (!made)
+            return made.takeError();
+          return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*made), storing);
+        });
+  }
+  auto created = builder.create();
   if (!created)
     return created.takeError();
   std::unique_ptr<llvm::orc::LLJIT> lljit = std::move(*created);
@@ -92,7 +124,8 @@ llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa) 
       [](llvm::orc::ThreadSafeModule module, const llvm::orc::MaterializationResponsibility& r) {
         return optimize(std::move(module), r);
       });
-  return std::unique_ptr<Jit>(new Jit(isa, std::move(lljit)));
+  jit->jit_ = std::move(lljit);
+  return jit;
 }
 
 void Jit::prepare(llvm::Module& module) const {
@@ -102,6 +135,10 @@ void Jit::prepare(llvm::Module& module) const {
 
 llvm::Error Jit::add(llvm::orc::ThreadSafeModule module) {
   return jit_->addIRModule(std::move(module));
+}
+
+llvm::Error Jit::addObject(std::unique_ptr<llvm::MemoryBuffer> object) {
+  return jit_->addObjectFile(std::move(object));
 }
 
 llvm::Expected<void*> Jit::lookup(llvm::StringRef name) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/codegen/target.h"
+#include "compiler/jit/object_cache.h"
 
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -15,8 +16,12 @@ namespace nnc::jit {
 /// (without auto-vectorization: the emitters vectorize explicitly) and compiled on lookup.
 class Jit {
 public:
-  /// Fails when this CPU lacks a feature the ISA needs, or LLVM cannot create the target.
-  static llvm::Expected<std::unique_ptr<Jit>> create(const codegen::TargetIsa& isa);
+  /// Fails when this CPU lacks a feature the ISA needs, or LLVM cannot create the target. With
+  /// a cache, every module compiled is stored there (under the key compileModule gives it as its
+  /// identifier), and compileModule looks there first.
+  static llvm::Expected<std::unique_ptr<Jit>> create(const codegen::TargetIsa& isa,
+                                                     const ObjectCache* cache = nullptr);
+  ~Jit();
 
   const codegen::TargetIsa& isa() const { return isa_; }
   const llvm::DataLayout& dataLayout() const { return jit_->getDataLayout(); }
@@ -24,14 +29,22 @@ public:
   /// Sets a module's data layout and target triple to the JIT's; call before emitting into it.
   void prepare(llvm::Module& module) const;
   llvm::Error add(llvm::orc::ThreadSafeModule module);
+  /// Adds code compiled before (from the cache).
+  llvm::Error addObject(std::unique_ptr<llvm::MemoryBuffer> object);
+  const ObjectCache* cache() const { return cache_; }
+  /// Modules that compileModule loaded from the cache, and that it compiled.
+  int cacheHits = 0;
+  int compiled = 0;
   /// The address of a compiled function.
   llvm::Expected<void*> lookup(llvm::StringRef name);
 
 private:
-  Jit(codegen::TargetIsa isa, std::unique_ptr<llvm::orc::LLJIT> jit)
-      : isa_(std::move(isa)), jit_(std::move(jit)) {}
+  class Storing;
+  Jit(codegen::TargetIsa isa, const ObjectCache* cache);
 
   codegen::TargetIsa isa_;
+  const ObjectCache* cache_ = nullptr;
+  std::unique_ptr<Storing> storing_; ///< hands compiled objects to cache_
   std::unique_ptr<llvm::orc::LLJIT> jit_;
 };
 

@@ -30,6 +30,12 @@ struct Options {
   std::string passes = "default"; ///< "default", "none", or pass names joined by commas
   bool fusion = true;             ///< false: the pipeline without its fusion passes
   std::string model;              ///< which model of the file; empty: its only one
+  /// Load the native code from the compile cache when it is there, and store it there when not.
+  /// The cache is keyed by the code (and the CPU, nnc and LLVM versions); a corrupt entry is
+  /// ignored and replaced.
+  bool cache = true;
+  /// Empty: $NNC_CACHE_DIR, else $XDG_CACHE_HOME/nnc, else $HOME/.cache/nnc.
+  std::string cacheDirectory;
 };
 
 /// One dimension of a tensor's shape: a size, or a symbol bound from the inputs at each run.
@@ -92,6 +98,8 @@ public:
   bool ready() const;
   /// Milliseconds the last compilation to native code took (passes, JIT, weight packing).
   double compileMilliseconds() const;
+  /// Whether that native code was loaded from the compile cache.
+  bool codeFromCache() const;
 
   /// The shape of each output (in outputs() order) for inputs of these shapes.
   Result<std::vector<std::vector<int64_t>>> outputShapes(std::span<const TensorView> inputs) const;

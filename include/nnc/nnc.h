@@ -39,6 +39,8 @@ typedef struct nnc_options {
   const char* passes; /* "default", "none" or pass names joined by commas; NULL: "default" */
   int no_fusion;      /* nonzero: the pipeline without its fusion passes */
   const char* model;  /* which model of the file; NULL: its only one */
+  int no_cache;       /* nonzero: compile again instead of using the compile cache */
+  const char* cache_directory; /* NULL: $NNC_CACHE_DIR, $XDG_CACHE_HOME/nnc or ~/.cache/nnc */
 } nnc_options;
 
 typedef enum nnc_severity {

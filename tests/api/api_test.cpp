@@ -242,6 +242,29 @@ TEST(Api, MisuseIsAnErrorNotACrash) {
   EXPECT_EQ(code({{"x", x.data(), {1, 3}}}, outputs), "ok");
 }
 
+TEST(Api, SecondCompileLoadsFromTheCache) {
+  std::filesystem::path directory =
+      std::filesystem::temp_directory_path() / ("nnc_api_cache_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  nnc::Options options;
+  options.cacheDirectory = directory.string();
+  auto compile = [&](const nnc::Options& o) {
+    nnc::Result<Model> model = Model::compileString(kTiny, "tiny.nn", o);
+    EXPECT_TRUE(model.ok() && model->setWeights(tinyWeights()).ok());
+    return std::move(model).value();
+  };
+  EXPECT_FALSE(compile(options).codeFromCache());
+  Model cached = compile(options);
+  EXPECT_TRUE(cached.codeFromCache());
+  std::vector<float> x = {1, 2, 3}, h(2);
+  std::vector<OutputBuffer> outputs = {{"h", h.data(), h.size(), {}}};
+  ASSERT_TRUE(cached.run({{"x", x.data(), {1, 3}}}, outputs).ok());
+  expectNear(h, expectedH(x));
+  options.cache = false;
+  EXPECT_FALSE(compile(options).codeFromCache());
+  std::filesystem::remove_all(directory);
+}
+
 TEST(Api, OneModelRunsFromManyThreadsAtOnce) {
   Model model = tinyModel();
   constexpr int kThreads = 4, kRuns = 50;

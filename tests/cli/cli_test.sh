@@ -6,6 +6,7 @@ root=$2
 failures=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export NNC_CACHE_DIR=$tmp/cli-cache # not the user's
 
 expect_exit() { # expected-code description command...
   local expected=$1 what=$2
@@ -182,6 +183,27 @@ for passes in --passes=default --no-fusion; do
 done
 expect_exit 2 "run with an unknown pass" "$nnc" run "$resnet" --input image="$tmp/image.npy" --random-weights 7 --passes=bogus
 expect_in "$tmp/err" "unknown pass 'bogus'" "run unknown pass message"
+
+# The compile cache: a second compile loads the code (same results), --no-cache compiles again,
+# and a corrupt entry is replaced.
+export NNC_CACHE_DIR=$tmp/cache
+mlp=$root/examples/mlp.nn
+expect_exit 0 "bench filling the cache" "$nnc" bench "$mlp" --random-weights 1 --runs 1
+expect_not_in "$tmp/out" "[0-9] (cached) |" "first compile is not cached"
+awk -F'|' '$2 ~ /mlp/ { print $6 }' "$tmp/out" >"$tmp/checksum.compiled"
+expect_exit 0 "bench from the cache" "$nnc" bench "$mlp" --random-weights 1 --runs 1
+expect_in "$tmp/out" "[0-9] (cached) |" "second compile comes from the cache"
+awk -F'|' '$2 ~ /mlp/ { print $6 }' "$tmp/out" >"$tmp/checksum.cached"
+expect_exit 0 "cached code gives the same checksum" diff "$tmp/checksum.compiled" "$tmp/checksum.cached"
+expect_exit 0 "bench --no-cache" "$nnc" bench "$mlp" --random-weights 1 --runs 1 --no-cache
+expect_not_in "$tmp/out" "[0-9] (cached) |" "--no-cache compiles"
+expect_in "$tmp/out" "compile cache (off)" "--no-cache says so"
+for entry in "$tmp"/cache/*.o; do printf 'garbage' >"$entry"; done
+expect_exit 0 "bench over a corrupt entry" "$nnc" bench "$mlp" --random-weights 1 --runs 1
+expect_not_in "$tmp/out" "[0-9] (cached) |" "a corrupt entry is not used"
+expect_exit 0 "bench after the corrupt entry was replaced" "$nnc" bench "$mlp" --random-weights 1 --runs 1
+expect_in "$tmp/out" "[0-9] (cached) |" "the replaced entry is used"
+export NNC_CACHE_DIR=$tmp/cli-cache
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failed"

@@ -1,9 +1,11 @@
 // The nnc subcommands; each returns the process exit code and may throw runtime::UserError.
 #pragma once
 
+#include "compiler/jit/object_cache.h"
 #include "compiler/passes/pipeline.h"
 #include "tools/nnc/driver.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,11 @@ struct ModelOptions {
   WeightSource weights;
   int threads = 0; ///< 0: one per core
   PassOptions passes;
+  bool cache = true; ///< load and store native code in ObjectCache::defaultDirectory()
 };
+
+/// The compile cache the options ask for; null with --no-cache or when there is no directory.
+std::unique_ptr<jit::ObjectCache> cacheFor(const ModelOptions& options);
 
 struct RunOptions {
   ModelOptions model;

@@ -41,6 +41,9 @@ void addModelOptions(CLI::App& command, ModelOptions& options) {
                   "SEED: deterministic random weights instead of a file")
       ->excludes(weights);
   addPassOptions(command, options.passes, "default: default");
+  command.add_flag("!--no-cache", options.cache,
+                   "compile the native code again instead of loading it from the compile cache "
+                   "($NNC_CACHE_DIR, else $XDG_CACHE_HOME/nnc or ~/.cache/nnc)");
 }
 
 } // namespace
