@@ -53,7 +53,7 @@ compileModule(Jit& jit, const std::string& moduleName,
   }
   std::unique_ptr<llvm::MemoryBuffer> cached;
   if (const ObjectCache* cache = jit.cache()) {
-    std::string key = cache->key(*module, jit.isa());
+    std::string key = cache->key(*module, jit.isa(), Jit::settingsStamp());
     module->setModuleIdentifier(key); // the JIT stores what it compiles under it
     cached = cache->load(key);
   }

@@ -76,6 +76,10 @@ private:
 Jit::Jit(codegen::TargetIsa isa, const ObjectCache* cache) : isa_(std::move(isa)), cache_(cache) {}
 Jit::~Jit() = default;
 
+const char* Jit::settingsStamp() {
+  return "built " __DATE__ " " __TIME__;
+}
+
 llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa,
                                                  const ObjectCache* cache) {
   initializeLlvmOnce();

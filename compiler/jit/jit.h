@@ -32,6 +32,9 @@ public:
   /// Adds code compiled before (from the cache).
   llvm::Error addObject(std::unique_ptr<llvm::MemoryBuffer> object);
   const ObjectCache* cache() const { return cache_; }
+  /// Stands for how modules are optimized and compiled (jit.cpp's pipeline and code generation
+  /// level), which a development build may change without a new version: when jit.cpp was built.
+  static const char* settingsStamp();
   /// Modules that compileModule loaded from the cache, and that it compiled.
   int cacheHits = 0;
   int compiled = 0;

@@ -50,13 +50,11 @@ std::string ObjectCache::defaultDirectory() {
   return "";
 }
 
-std::string ObjectCache::key(const llvm::Module& module, const codegen::TargetIsa& isa) const {
+std::string ObjectCache::key(const llvm::Module& module, const codegen::TargetIsa& isa,
+                             std::string_view settings) const {
   llvm::BLAKE3 hasher;
-  // The build stamp stands for nnc's code generation settings (jit.cpp's pipeline and
-  // optimization level), which a development build may change without a new version.
-  std::string context = "nnc " NNC_VERSION_STRING " built " __DATE__ " " __TIME__
-                        " llvm " LLVM_VERSION_STRING " cpu " +
-                        isa.cpu + " features";
+  std::string context = "nnc " NNC_VERSION_STRING " llvm " LLVM_VERSION_STRING " jit " +
+                        std::string(settings) + " cpu " + isa.cpu + " features";
   for (const std::string& feature : isa.features)
     context += " " + feature;
   hasher.update(context + "\n");

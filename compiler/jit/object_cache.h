@@ -9,11 +9,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace nnc::jit {
 
 /// One directory of objects. A key is the BLAKE3 hash of the module's bitcode before
-/// optimization, the target CPU and features, the nnc version and build, and the LLVM version:
+/// optimization, the target CPU and features, the JIT's settings, and the nnc and LLVM versions:
 /// anything that changes the code changes the key. An entry holds its object with the hash of
 /// the object's bytes; an entry that is truncated or corrupt is a miss, and the next compile
 /// replaces it. Entries are written whole (to a temporary file, then renamed), so that processes
@@ -27,7 +28,9 @@ public:
   explicit ObjectCache(std::string directory) : directory_(std::move(directory)) {}
   const std::string& directory() const { return directory_; }
 
-  std::string key(const llvm::Module& module, const codegen::TargetIsa& isa) const;
+  /// `settings` names how the module is optimized and compiled (Jit::settingsStamp()).
+  std::string key(const llvm::Module& module, const codegen::TargetIsa& isa,
+                  std::string_view settings) const;
   /// The object stored under `key`, or null when there is none or it does not check out.
   std::unique_ptr<llvm::MemoryBuffer> load(const std::string& key) const;
   void store(const std::string& key, llvm::MemoryBufferRef object) const;

@@ -22,9 +22,9 @@ namespace fs = std::filesystem;
 class ObjectCacheTest : public testing::Test {
 protected:
   void SetUp() override {
-    directory_ = fs::temp_directory_path() /
-                 ("nnc_cache_test_" + std::to_string(::getpid()) + "_" +
-                  testing::UnitTest::GetInstance()->current_test_info()->name());
+    directory_ =
+        fs::temp_directory_path() / ("nnc_cache_test_" + std::to_string(::getpid()) + "_" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(directory_);
   }
   void TearDown() override { fs::remove_all(directory_); }
