@@ -3,8 +3,8 @@
  *
  * Errors: a call that fails returns its status and leaves a one-line message (and, for
  * NNC_COMPILE_ERROR, the diagnostics) for the calling thread, to read with nnc_last_error and
- * nnc_last_diagnostic until that thread's next call. Strings the API returns stay valid as
- * long as their model (or, for errors, until the thread's next call).
+ * nnc_last_diagnostic until that thread's next call that returns an nnc_status. Strings the
+ * API returns stay valid as long as their model (those of errors, until that next call).
  *
  * Threads: every call on a model may be made from any thread, also concurrently; a model
  * serializes its runs and weight changes (see nnc/model.h). */
