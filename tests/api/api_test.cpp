@@ -127,6 +127,45 @@ void writeTinyWeights(const std::string& path) {
   out.write(reinterpret_cast<const char*>(kBias.data()), 8);
 }
 
+TEST(Api, OutputsThatNoStepWrites) {
+  // An input passed through, and (once the identity is removed) one value given as two
+  // outputs: the run copies them.
+  nnc::Result<Model> model = Model::compileString("model pass {\n  input x: f32[N, 2]\n"
+                                                  "  y = relu(x)\n  z = identity(y)\n"
+                                                  "  output x, y, z\n}\n",
+                                                  "pass.nn");
+  ASSERT_TRUE(model.ok()) << model.error().message
+                          << (model.error().diagnostics.empty()
+                                  ? ""
+                                  : model.error().diagnostics[0].rendered);
+  ASSERT_TRUE(model->ready());
+  std::vector<float> in = {-1, 2, 3, -4}, x(4), y(4), z(4);
+  std::vector<OutputBuffer> outputs = {
+      {"x", x.data(), 4, {}}, {"y", y.data(), 4, {}}, {"z", z.data(), 4, {}}};
+  ASSERT_TRUE(model->run({{"x", in.data(), {2, 2}}}, outputs).ok());
+  EXPECT_EQ(x, in);
+  EXPECT_EQ(y, (std::vector<float>{0, 2, 3, 0}));
+  EXPECT_EQ(z, y);
+}
+
+TEST(Api, EveryIsaGivesTheSameResult) {
+  std::vector<float> x = {1, -2, 3, 0.5f, 4, -1};
+  std::vector<float> want = expectedH(x);
+  for (const char* isa : {"avx512", "avx2", "sse"}) {
+    nnc::Options options;
+    options.isa = isa;
+    nnc::Result<Model> model = Model::compileString(kTiny, "tiny.nn", options);
+    if (!model.ok() && model.error().code == ErrorCode::Unsupported)
+      continue; // this CPU lacks it
+    ASSERT_TRUE(model.ok()) << isa << ": " << model.error().message;
+    ASSERT_TRUE(model->setWeights(tinyWeights()).ok());
+    std::vector<float> h(4);
+    std::vector<OutputBuffer> outputs = {{"h", h.data(), h.size(), {}}};
+    ASSERT_TRUE(model->run({{"x", x.data(), {2, 3}}}, outputs).ok()) << isa;
+    expectNear(h, want);
+  }
+}
+
 TEST(Api, LoadsWeightsFromSafetensors) {
   std::string path = (std::filesystem::temp_directory_path() /
                       ("nnc_api_test_" + std::to_string(::getpid()) + ".safetensors"))
