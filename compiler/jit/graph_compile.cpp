@@ -1,310 +1,58 @@
-// The graph runner's compile step: execution steps, JIT kernels and packed weights.
+// The graph runner's code from the JIT: a KernelPlan emitted as one LLVM module and compiled
+// (or loaded from the compile cache).
 #include "compiler/jit/graph_runner.h"
 
 #include "compiler/codegen/activation_kernels.h"
+#include "compiler/codegen/depthwise_kernel.h"
 #include "compiler/codegen/fused_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/codegen/prelu_kernel.h"
-#include "compiler/ir/internal_error.h"
-#include "compiler/ir/shape_rules.h"
 #include "compiler/jit/compiled_activation.h"
-#include "compiler/jit/depthwise.h"
-#include "compiler/jit/fused_plan.h"
+#include "compiler/jit/gemm.h"
 #include "compiler/jit/jit.h"
-#include "compiler/jit/node_attrs.h"
-#include "compiler/passes/fusion.h"
-#include "runtime/layers.h"
 
-#include <fmt/format.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstring>
-#include <limits>
-#include <optional>
+#include <variant>
 
 namespace nnc::jit {
 
-using runtime::Tensor;
-using runtime::UserError;
-
-namespace {
-
-constexpr size_t kNever = std::numeric_limits<size_t>::max();
-
-std::string activationName(size_t node) {
-  return fmt::format("node{}", node);
+void emitKernels(llvm::Module& module, const KernelPlan& plan, const codegen::TargetIsa& isa) {
+  for (const KernelRequest& request : plan.activations)
+    codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
+  for (size_t k = 0; k < plan.fused.size(); ++k)
+    codegen::emitFusedKernel(module, plan.symbols[plan.firstFused + k], isa, plan.fused[k]);
+  for (size_t e = 0; e < plan.gemmEpilogues.size(); ++e)
+    codegen::emitGemmKernel(module, plan.symbols[plan.firstGemmEpilogue + e], isa,
+                            &plan.gemmEpilogues[e]);
+  if (plan.gemm)
+    emitGemmKernels(module, isa);
+  for (size_t d = 0; d < plan.depthwise.size(); ++d)
+    codegen::emitDepthwiseKernel(module, plan.symbols[plan.firstDepthwise + d], isa,
+                                 plan.depthwise[d]);
+  if (plan.prelu)
+    codegen::emitPreluKernel(module, "prelu", isa);
 }
 
-std::string fusedName(size_t kernel) {
-  return fmt::format("fused{}", kernel);
-}
+GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
+                         int threads, const passes::Pipeline& pipeline, const ObjectCache* cache)
+    : GraphRunner(graph, isa, std::move(weights), threads, pipeline,
+                  KernelProvider([this, isa, cache](const KernelPlan& plan) {
+                    return compileWithJit(plan, isa, cache);
+                  })) {}
 
-/// The sizes of a static shape, with every symbol taken as 1; nullopt when a dimension from
-/// `from` on is symbolic.
-std::optional<std::vector<int64_t>> staticSizes(const ir::Shape& shape, size_t from) {
-  std::vector<int64_t> sizes;
-  for (size_t axis = 0; axis < shape.size(); ++axis) {
-    if (shape[axis].isSymbol() && axis >= from)
-      return std::nullopt;
-    sizes.push_back(shape[axis].isKnown() ? shape[axis].size() : 1);
-  }
-  return sizes;
-}
-
-} // namespace
-
-void GraphRunner::planSteps() {
-  const std::vector<ir::FusedKernel>& fused = graph_.fusedKernels();
-  std::vector<int> kernelOf(graph_.nodes().size(), -1);
-  for (size_t k = 0; k < fused.size(); ++k)
-    for (ir::NodeId id : fused[k].nodes)
-      kernelOf[id] = static_cast<int>(k);
-  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
-    const ir::Node& node = graph_.node(id);
-    int k = kernelOf[id];
-    if (k < 0) {
-      const ir::OpInfo& info = node.info();
-      steps_.push_back(Step{id, -1, node.result, node.operands,
-                            info.has(ir::kElementwise) && !info.has(ir::kIdentityAtInference)});
-      continue;
-    }
-    const ir::FusedKernel& kernel = fused[static_cast<size_t>(k)];
-    // A loop runs where its root is; an epilogue where its layer is, which is the last
-    // producer of the loop's operands.
-    if (id != (kernel.epilogue ? kernel.nodes.front() : kernel.root()))
-      continue;
-    Step step{id, k, graph_.node(kernel.root()).result, {}, !kernel.epilogue};
-    std::vector<ir::ValueId> leaves = passes::kernelLeaves(graph_, kernel);
-    if (kernel.epilogue) {
-      step.reads = node.operands;
-      leaves.erase(leaves.begin()); // the layer's result, written in place
-    }
-    step.reads.insert(step.reads.end(), leaves.begin(), leaves.end());
-    steps_.push_back(std::move(step));
-  }
-  // The last step that reads each value; outputs live to the end.
-  lastRead_.assign(graph_.values().size(), 0);
-  for (size_t s = 0; s < steps_.size(); ++s)
-    for (ir::ValueId value : steps_[s].reads)
-      lastRead_[value] = s;
-  for (const ir::Output& output : graph_.outputs())
-    lastRead_[output.value] = kNever;
-}
-
-void GraphRunner::compileKernels(const codegen::TargetIsa& isa) {
-  // Activations outside fused kernels: one per distinct op and attributes.
-  std::vector<KernelRequest> requests;
-  std::vector<size_t> requestOf(graph_.nodes().size(), SIZE_MAX);
-  bool anyPrelu = false;
-  for (const Step& step : steps_) {
-    if (step.kernel >= 0)
-      continue;
-    const ir::Node& node = graph_.node(step.node);
-    anyPrelu |= node.op == ir::OpKind::Prelu;
-    if (node.op == ir::OpKind::Prelu || !codegen::hasActivationKernel(node.op))
-      continue;
-    auto same = std::find_if(requests.begin(), requests.end(), [&](const KernelRequest& r) {
-      return r.op == node.op && r.attrs == node.attrs;
-    });
-    requestOf[step.node] = static_cast<size_t>(same - requests.begin());
-    if (same == requests.end())
-      requests.push_back({activationName(step.node), node.op, node.attrs});
-  }
-
-  // Fused kernels: the expression, the leaves, the run split.
-  std::vector<codegen::FusedExpression> expressions;
-  for (const ir::FusedKernel& fused : graph_.fusedKernels()) {
-    FusedPlan plan = planFusedKernel(
-        graph_, fused, [this](const ir::Node& node, std::string_view role) -> const Tensor& {
-          return weight(node, role);
-        });
-    kernels_.push_back(Kernel{
-        nullptr, std::move(plan.leaves), plan.expression.leafIsScalar, plan.split, nullptr, {}});
-    expressions.push_back(std::move(plan.expression));
-  }
-
-  // Kernels that compute the same expression share one function (their leaves differ).
-  std::vector<codegen::FusedExpression> distinct;
-  std::vector<size_t> functionOf;
-  for (codegen::FusedExpression& expression : expressions) {
-    auto same = std::find(distinct.begin(), distinct.end(), expression);
-    functionOf.push_back(static_cast<size_t>(same - distinct.begin()));
-    if (same == distinct.end())
-      distinct.push_back(expression);
-  }
-
-  std::vector<std::string> symbols;
-  for (const KernelRequest& request : requests)
-    symbols.push_back(request.name);
-  for (size_t k = 0; k < distinct.size(); ++k)
-    symbols.push_back(fusedName(k));
-  bool anyGemm = false;
-  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id)
-    anyGemm |= usesGemm(id);
-  // Epilogues the GEMM applies in registers: one kernel per distinct epilogue.
-  std::vector<codegen::GemmEpilogue> gemmEpilogues;
-  std::vector<size_t> gemmEpilogueOf(kernels_.size(), SIZE_MAX);
-  for (size_t k = 0; k < kernels_.size(); ++k) {
-    std::vector<codegen::TileLeaf> layouts = tileLeaves(k);
-    if (layouts.empty())
-      continue;
-    kernels_[k].tileLeaves = layouts;
-    auto same = std::find_if(gemmEpilogues.begin(), gemmEpilogues.end(),
-                             [&](const codegen::GemmEpilogue& e) {
-                               return e.expression == expressions[k] && e.leaves == layouts;
-                             });
-    gemmEpilogueOf[k] = static_cast<size_t>(same - gemmEpilogues.begin());
-    if (same == gemmEpilogues.end()) {
-      symbols.push_back(fmt::format("gemm.e{}", gemmEpilogues.size()));
-      gemmEpilogues.push_back({expressions[k], std::move(layouts)});
-    }
-  }
-  size_t firstGemm = symbols.size();
-  if (anyGemm)
-    for (const std::string& name : gemmKernelNames(isa))
-      symbols.push_back(name);
-  // Depthwise convolutions with static image sizes: a kernel per distinct shape.
-  std::vector<codegen::DepthwiseShape> depthwiseShapes;
-  std::vector<size_t> depthwiseOf(graph_.nodes().size(), SIZE_MAX);
-  depthwiseShapes_.assign(graph_.nodes().size(), {});
-  size_t firstDepthwise = symbols.size();
-  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
-    const ir::Node& node = graph_.node(id);
-    if (node.op != ir::OpKind::Conv2d || usesGemm(id))
-      continue;
-    auto x = staticSizes(graph_.value(node.operands[0]).type.shape, 1);
-    auto out = staticSizes(graph_.value(node.result).type.shape, 1);
-    if (!x || !out || x->at(1) != intAttr(node, "groups"))
-      continue;
-    codegen::DepthwiseShape shape = depthwiseShape(convGeometry(node, *x, *out), isa);
-    auto same = std::find_if(depthwiseShapes.begin(), depthwiseShapes.end(),
-                             [&](const codegen::DepthwiseShape& d) {
-                               return std::memcmp(&d, &shape, sizeof shape) == 0;
-                             });
-    depthwiseOf[id] = static_cast<size_t>(same - depthwiseShapes.begin());
-    depthwiseShapes_[id] = shape;
-    if (same == depthwiseShapes.end()) {
-      symbols.push_back(fmt::format("depthwise{}", depthwiseShapes.size()));
-      depthwiseShapes.push_back(shape);
-    }
-  }
-  if (anyPrelu)
-    symbols.emplace_back("prelu");
+std::vector<void*> GraphRunner::compileWithJit(const KernelPlan& plan,
+                                               const codegen::TargetIsa& isa,
+                                               const ObjectCache* cache) {
+  auto created = Jit::create(isa, cache);
+  if (!created)
+    throw runtime::UserError(llvm::toString(created.takeError()));
+  jit_ = std::move(*created);
   auto compiled = compileModule(
-      *jit_, graph_.name(),
-      [&](llvm::Module& module) {
-        for (const KernelRequest& request : requests)
-          codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
-        for (size_t k = 0; k < distinct.size(); ++k)
-          codegen::emitFusedKernel(module, fusedName(k), isa, distinct[k]);
-        for (size_t e = 0; e < gemmEpilogues.size(); ++e)
-          codegen::emitGemmKernel(module, fmt::format("gemm.e{}", e), isa, &gemmEpilogues[e]);
-        if (anyGemm)
-          emitGemmKernels(module, isa);
-        for (size_t d = 0; d < depthwiseShapes.size(); ++d)
-          codegen::emitDepthwiseKernel(module, fmt::format("depthwise{}", d), isa,
-                                       depthwiseShapes[d]);
-        if (anyPrelu)
-          codegen::emitPreluKernel(module, "prelu", isa);
-      },
-      symbols);
+      *jit_, graph_.name(), [&](llvm::Module& module) { emitKernels(module, plan, isa); },
+      plan.symbols);
   if (auto* problem = std::get_if<std::string>(&compiled))
-    throw UserError(*problem);
-  const std::vector<void*>& addresses = std::get<std::vector<void*>>(compiled);
-  activations_.assign(graph_.nodes().size(), nullptr);
-  for (size_t id = 0; id < requestOf.size(); ++id)
-    if (requestOf[id] != SIZE_MAX)
-      activations_[id] = reinterpret_cast<UnaryKernel>(addresses[requestOf[id]]);
-  for (size_t k = 0; k < kernels_.size(); ++k)
-    kernels_[k].fn = reinterpret_cast<FusedFn>(addresses[requests.size() + functionOf[k]]);
-  if (anyPrelu)
-    prelu_ = reinterpret_cast<PreluKernel>(addresses.back());
-  if (anyGemm)
-    gemm_ = gemmKernelAt(isa, addresses.data() + firstGemm);
-  depthwise_.assign(graph_.nodes().size(), nullptr);
-  for (size_t id = 0; id < depthwiseOf.size(); ++id)
-    if (depthwiseOf[id] != SIZE_MAX)
-      depthwise_[id] = reinterpret_cast<DepthwiseFn>(addresses[firstDepthwise + depthwiseOf[id]]);
-  size_t firstEpilogue = requests.size() + distinct.size();
-  for (size_t k = 0; k < kernels_.size(); ++k)
-    if (gemmEpilogueOf[k] != SIZE_MAX)
-      kernels_[k].inRegisters =
-          reinterpret_cast<GemmKernelFn>(addresses[firstEpilogue + gemmEpilogueOf[k]]);
-}
-
-std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
-  const ir::FusedKernel& fused = graph_.fusedKernels()[k];
-  if (!fused.epilogue || !usesGemm(fused.nodes.front()))
-    return {};
-  const ir::Node& layer = graph_.node(fused.nodes.front());
-  const ir::Shape& result = graph_.value(layer.result).type.shape;
-  bool conv = layer.op == ir::OpKind::Conv2d;
-  if (layer.op == ir::OpKind::Maxout || (!conv && result.size() != 2))
-    return {};
-  // A per-channel constant is [C, 1, 1] for a conv2d (a value per output row of its GEMM) and
-  // [units] for a 2-D dense or a conv2d that runs as one (a value per column).
-  int64_t channels = conv ? result.at(1).size() : result.back().size();
-  bool perRow = conv && !runsAsDense(graph_, layer);
-  std::vector<codegen::TileLeaf> layouts;
-  for (const FusedLeaf& leaf : kernels_[k].leaves) {
-    if (leaf.value == layer.result) {
-      layouts.push_back(codegen::TileLeaf::Accumulator);
-      continue;
-    }
-    if (leaf.value != FusedLeaf::kConstant) {
-      // A tensor of the layer's own shape (a residual) is read like the output; any other
-      // (broadcast) tensor goes to the epilogue on the stored planes.
-      if (!(graph_.value(leaf.value).type == graph_.value(layer.result).type))
-        return {};
-      layouts.push_back(codegen::TileLeaf::Matrix);
-      continue;
-    }
-    if (leaf.constant.size() == 1)
-      layouts.push_back(codegen::TileLeaf::Scalar);
-    else if (static_cast<int64_t>(leaf.constant.size()) == channels)
-      layouts.push_back(perRow ? codegen::TileLeaf::RowScalar : codegen::TileLeaf::ColumnVector);
-    else
-      return {};
-  }
-  return layouts;
-}
-
-bool GraphRunner::usesGemm(ir::NodeId id) const {
-  const ir::Node& node = graph_.node(id);
-  if (node.op == ir::OpKind::Dense || node.op == ir::OpKind::Maxout)
-    return true;
-  if (node.op != ir::OpKind::Conv2d)
-    return false;
-  // Depthwise (one input channel per group) keeps the direct loop.
-  const ir::Dim& channels = graph_.value(node.operands[0]).type.shape.at(1);
-  return channels.isKnown() && channels.size() / intAttr(node, "groups") > 1;
-}
-
-void GraphRunner::packWeights() {
-  packed_.clear();
-  packed_.resize(graph_.nodes().size());
-  if (!gemm_.fn)
-    return;
-  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
-    if (!usesGemm(id))
-      continue;
-    const ir::Node& node = graph_.node(id);
-    const Tensor& w = weight(node, "weight");
-    if (node.op == ir::OpKind::Conv2d) {
-      runtime::Conv2dGeometry g;
-      if (auto known = staticConvGeometry(graph_, node))
-        g = *known;
-      g.inChannels = graph_.value(node.operands[0]).type.shape[1].size();
-      g.outChannels = w.shape[0];
-      g.kernelH = w.shape[2];
-      g.kernelW = w.shape[3];
-      g.groups = intAttr(node, "groups");
-      packed_[id] = packConvWeights(gemm_, w.data.data(), g);
-    } else {
-      packed_[id] = packDenseWeights(gemm_, w.data.data(), w.shape[0], w.shape[1]);
-    }
-  }
+    throw runtime::UserError(*problem);
+  codeFromCache_ = jit_->cacheHits > 0 && jit_->compiled == 0;
+  return std::get<std::vector<void*>>(std::move(compiled));
 }
 
 } // namespace nnc::jit

@@ -126,7 +126,8 @@ void checkInputShapes(const ir::Graph& graph,
 } // namespace
 
 GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
-                         int threads, const passes::Pipeline& pipeline, const ObjectCache* cache)
+                         int threads, const passes::Pipeline& pipeline,
+                         const KernelProvider& provider)
     : graph_(graph), weights_(std::move(weights)),
       pool_(threads > 0 ? threads : runtime::defaultThreadCount()) {
   auto start = std::chrono::steady_clock::now();
@@ -138,22 +139,15 @@ GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, 
   pipeline.run(graph_, context);
   materializeFoldedWeights(graph_, weights_);
 
-  auto created = Jit::create(isa, cache);
-  if (!created)
-    throw UserError(llvm::toString(created.takeError()));
-  jit_ = std::move(*created);
   planSteps();
-  compileKernels(isa);
+  KernelPlan plan = planKernels(isa);
+  bindKernels(plan, provider(plan), isa);
   packWeights();
   compileMs_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 GraphRunner::~GraphRunner() = default;
-
-bool GraphRunner::codeFromCache() const {
-  return jit_->cacheHits > 0 && jit_->compiled == 0;
-}
 
 const Tensor& GraphRunner::weight(const ir::Node& node, std::string_view role) const {
   for (const ir::Param& param : node.params)

@@ -10,6 +10,7 @@
 #include "compiler/jit/fused_call.h"
 #include "compiler/jit/fused_plan.h"
 #include "compiler/jit/gemm_layers.h"
+#include "compiler/jit/kernel_plan.h"
 #include "compiler/jit/model_weights.h"
 #include "compiler/jit/object_cache.h"
 #include "compiler/passes/pipeline.h"
@@ -17,6 +18,7 @@
 #include "runtime/tensor.h"
 #include "runtime/thread_pool.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <new>
@@ -56,6 +58,10 @@ struct InputView {
   const float* data = nullptr;
 };
 
+/// How a model's planned functions become code: their addresses, in plan.symbols' order. Throws
+/// runtime::UserError when that fails.
+using KernelProvider = std::function<std::vector<void*>(const KernelPlan& plan)>;
+
 /// One compiled model. Symbolic dimensions are bound from the input shapes at each run.
 class GraphRunner {
 public:
@@ -66,6 +72,9 @@ public:
   GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
               int threads = 0, const passes::Pipeline& pipeline = passes::Pipeline::defaults(),
               const ObjectCache* cache = nullptr);
+  /// The same with the code from `provider` instead of the JIT (code compiled ahead of time).
+  GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights, int threads,
+              const passes::Pipeline& pipeline, const KernelProvider& provider);
   ~GraphRunner();
 
   /// Runs the model. Every input must be given once, with the model's rank and known sizes;
@@ -88,7 +97,7 @@ public:
   const ir::Graph& graph() const { return graph_; }
   double compileMilliseconds() const { return compileMs_; }
   /// Whether the native code came from the cache rather than from LLVM.
-  bool codeFromCache() const;
+  bool codeFromCache() const { return codeFromCache_; }
   const MemoryUse& memoryUse() const { return memory_; }
   /// Times every step of the runs that follow (one clock read per step), from zero.
   void setProfiling(bool on);
@@ -130,7 +139,13 @@ private:
   std::vector<View> bindInputs(const std::map<std::string, InputView>& inputs) const;
   /// Sets the shapes (and the result's count) of what `step` computes, from its operands'.
   void inferShapes(const Step& step, std::vector<View>& values) const;
-  void compileKernels(const codegen::TargetIsa& isa);
+  /// The functions the model needs (and each fused kernel's leaves and layouts).
+  KernelPlan planKernels(const codegen::TargetIsa& isa);
+  void bindKernels(const KernelPlan& plan, const std::vector<void*>& addresses,
+                   const codegen::TargetIsa& isa);
+  /// Compiles the plan's module with a JIT of this runner's (from the cache when it is there).
+  std::vector<void*> compileWithJit(const KernelPlan& plan, const codegen::TargetIsa& isa,
+                                    const ObjectCache* cache);
   /// Whether node `id` runs on the JIT GEMM.
   bool usesGemm(ir::NodeId id) const;
   void packWeights();
@@ -145,7 +160,8 @@ private:
   ir::Graph graph_;
   Weights weights_;
   runtime::ThreadPool pool_;
-  std::unique_ptr<Jit> jit_;
+  std::shared_ptr<Jit> jit_; ///< keeps JIT-compiled code alive (null for code given)
+  bool codeFromCache_ = false;
   std::vector<Step> steps_;
   std::vector<Kernel> kernels_;
   std::vector<UnaryKernel> activations_; ///< per node; for activations outside fused kernels
