@@ -342,16 +342,16 @@ const std::array<Kernel, ir::kNumOps>& kernels() {
     set(ir::OpKind::Silu, silu);
     set(ir::OpKind::Mish, mish);
     set(ir::OpKind::Gelu, gelu);
+    for (size_t op = 0; op < t.size(); ++op)
+      if ((t[op].emit != nullptr) != hasActivationKernel(static_cast<ir::OpKind>(op)))
+        throw InternalError("hasActivationKernel and the activation emitters disagree on " +
+                            std::string(ir::opInfo(static_cast<ir::OpKind>(op)).name));
     return t;
   }();
   return table;
 }
 
 } // namespace
-
-bool hasActivationKernel(ir::OpKind op) {
-  return kernels()[static_cast<size_t>(op)].emit != nullptr;
-}
 
 llvm::Value* emitActivation(Builder& builder, const TargetIsa& isa, ir::OpKind op,
                             const std::vector<ir::AttrValue>& attrs, llvm::Value* x) {

@@ -15,18 +15,6 @@ GemmEpilogue GemmEpilogue::activation(ir::OpKind op, std::vector<ir::AttrValue> 
   return {FusedExpression{std::vector<bool>(1, false), {std::move(step)}}, {TileLeaf::Accumulator}};
 }
 
-GemmTile gemmTile(const TargetIsa& isa) {
-  switch (isa.kind) {
-  case IsaKind::Avx512:
-    return {6, 64};
-  case IsaKind::Avx2:
-    return {6, 16};
-  case IsaKind::Sse:
-    return {6, 8};
-  }
-  return {};
-}
-
 llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
                                const GemmEpilogue* epilogue, unsigned rows,
                                unsigned columnVectors) {

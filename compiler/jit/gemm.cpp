@@ -25,15 +25,6 @@ std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa) {
   return names;
 }
 
-void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa) {
-  codegen::GemmTile tile = codegen::gemmTile(isa);
-  codegen::emitGemmKernel(module, "gemm", isa);
-  for (unsigned r = 1; r < tile.mr; ++r)
-    codegen::emitGemmKernel(module, "gemm.r" + std::to_string(r), isa, nullptr, r);
-  for (unsigned v = 1; v < tile.nr / isa.vectorWidth; ++v)
-    codegen::emitGemmKernel(module, "gemm.v" + std::to_string(v), isa, nullptr, 0, v);
-}
-
 GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses) {
   GemmKernel kernel;
   kernel.tile = codegen::gemmTile(isa);

@@ -104,8 +104,9 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
     if (node.op == ir::OpKind::Prelu || !codegen::hasActivationKernel(node.op))
       continue;
     auto same =
-        std::find_if(plan.activations.begin(), plan.activations.end(),
-                     [&](const KernelRequest& r) { return r.op == node.op && r.attrs == node.attrs; });
+        std::find_if(plan.activations.begin(), plan.activations.end(), [&](const KernelRequest& r) {
+          return r.op == node.op && r.attrs == node.attrs;
+        });
     plan.activationOf[step.node] = static_cast<size_t>(same - plan.activations.begin());
     if (same == plan.activations.end())
       plan.activations.push_back({activationName(step.node), node.op, node.attrs});
@@ -118,8 +119,12 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
         graph_, fused, [this](const ir::Node& node, std::string_view role) -> const Tensor& {
           return weight(node, role);
         });
-    kernels_.push_back(Kernel{nullptr, std::move(fusedPlan.leaves),
-                              fusedPlan.expression.leafIsScalar, fusedPlan.split, nullptr, {}});
+    kernels_.push_back(Kernel{nullptr,
+                              std::move(fusedPlan.leaves),
+                              fusedPlan.expression.leafIsScalar,
+                              fusedPlan.split,
+                              nullptr,
+                              {}});
     expressions.push_back(std::move(fusedPlan.expression));
   }
   // Kernels that compute the same expression share one function (their leaves differ).
