@@ -1,10 +1,12 @@
-# `cmake --install`: libnnc with its headers, the nnc tool, a CMake package (find_package(nnc),
+# `cmake --install`: libnnc with its headers, libnnc_rt, the nnc tool, a CMake package (find_package(nnc),
 # target nnc::nnc) and a pkg-config file (nnc.pc).
 include(CMakePackageConfigHelpers)
 
 install(TARGETS nnc_api EXPORT nncTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# The runtime of models compiled ahead of time (nnc compile); no LLVM.
+install(TARGETS nnc_rt LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS nnc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES include/nnc/diagnostic.h include/nnc/result.h include/nnc/model.h include/nnc/nnc.h
               ${PROJECT_BINARY_DIR}/include/nnc/version.h

@@ -298,20 +298,24 @@ void writeFloats(std::ofstream& out, const std::vector<float>& values) {
 
 std::map<std::string, Tensor> readSafetensors(const std::string& path) {
   MappedFile file(path);
-  if (file.size() < 8)
-    fail(path,
-         "is shorter than 8 bytes (" + std::to_string(file.size()) + "): not a safetensors file");
-  uint64_t headerLength = load64(file.data());
+  return parseSafetensors(file.data(), file.size(), path);
+}
+
+std::map<std::string, Tensor> parseSafetensors(const unsigned char* bytes, size_t size,
+                                               const std::string& path) {
+  if (size < 8)
+    fail(path, "is shorter than 8 bytes (" + std::to_string(size) + "): not a safetensors file");
+  uint64_t headerLength = load64(bytes);
   if (headerLength > kMaxHeaderLength)
     fail(path, "header length " + std::to_string(headerLength) +
                    " is absurd (more than 100 MB): not a safetensors file");
-  uint64_t rest = file.size() - 8;
+  uint64_t rest = size - 8;
   if (headerLength > rest)
     fail(path, "header length " + std::to_string(headerLength) +
                    " is larger than the rest of the file (" + std::to_string(rest) +
                    " bytes): truncated, or not a safetensors file");
 
-  const auto* headerBegin = reinterpret_cast<const char*>(file.data() + 8);
+  const auto* headerBegin = reinterpret_cast<const char*>(bytes + 8);
   Json header;
   try {
     header = Json::parse(headerBegin, headerBegin + headerLength);
@@ -326,7 +330,7 @@ std::map<std::string, Tensor> readSafetensors(const std::string& path) {
   if (!header.is_object())
     fail(path, "the header is not a JSON object: " + brief(header));
 
-  const unsigned char* data = file.data() + 8 + headerLength;
+  const unsigned char* data = bytes + 8 + headerLength;
   uint64_t dataSize = rest - headerLength;
   std::map<std::string, Tensor> tensors;
   for (const auto& [name, entry] : header.get_ref<const Json::object_t&>()) {

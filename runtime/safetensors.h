@@ -19,6 +19,9 @@ namespace nnc::runtime {
 /// "shape" of non-negative integers or "data_offsets" [begin, end] with begin <= end, another
 /// dtype, data past the end of the file (truncated), a byte size that does not match the shape.
 std::map<std::string, Tensor> readSafetensors(const std::string& path);
+/// The same for the bytes of a safetensors file already in memory (`source` names it in errors).
+std::map<std::string, Tensor> parseSafetensors(const unsigned char* bytes, size_t size,
+                                               const std::string& source);
 
 /// Writes `tensors` as F32 in name order, with a header padded with spaces to a multiple of
 /// 8 bytes and no "__metadata__". Throws UserError when the file cannot be written, a tensor's

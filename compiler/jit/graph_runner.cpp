@@ -127,15 +127,16 @@ void checkInputShapes(const ir::Graph& graph,
 
 GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
                          int threads, const passes::Pipeline& pipeline,
-                         const KernelProvider& provider)
+                         const KernelProvider& provider, bool passesSeeWeights)
     : graph_(graph), weights_(std::move(weights)),
       pool_(threads > 0 ? threads : runtime::defaultThreadCount()) {
   auto start = std::chrono::steady_clock::now();
   passes::PassContext context;
-  context.weight = [this](const std::string& name) -> const std::vector<float>* {
-    auto it = weights_.find(name);
-    return it == weights_.end() ? nullptr : &it->second.data;
-  };
+  if (passesSeeWeights)
+    context.weight = [this](const std::string& name) -> const std::vector<float>* {
+      auto it = weights_.find(name);
+      return it == weights_.end() ? nullptr : &it->second.data;
+    };
   pipeline.run(graph_, context);
   materializeFoldedWeights(graph_, weights_);
 

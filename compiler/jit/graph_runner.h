@@ -73,8 +73,11 @@ public:
               int threads = 0, const passes::Pipeline& pipeline = passes::Pipeline::defaults(),
               const ObjectCache* cache = nullptr);
   /// The same with the code from `provider` instead of the JIT (code compiled ahead of time).
+  /// Without `passesSeeWeights`, no pass rewrites by a weight's value (a prelu with a known
+  /// shared slope stays a prelu): the graph, and so the code, is the same for any weights.
   GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights, int threads,
-              const passes::Pipeline& pipeline, const KernelProvider& provider);
+              const passes::Pipeline& pipeline, const KernelProvider& provider,
+              bool passesSeeWeights = true);
   ~GraphRunner();
 
   /// Runs the model. Every input must be given once, with the model's rank and known sizes;

@@ -26,37 +26,62 @@ void initializeLlvmOnce() {
   });
 }
 
+} // namespace
+
 /// A light function pipeline: the emitters write vectorized, unrolled, branch-free loops, so
 /// what is left to do is folding and common subexpressions (constants, repeated splats). The
 /// full O2 pipeline made no measurable difference to the kernels' speed but cost 6-8 ms per
 /// module, most of the time budget of a JIT compile.
+void optimizeModule(llvm::Module& m) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  // No target machine: these passes need no cost model, and building a second X86 target
+  // machine per JIT took a millisecond or two.
+  llvm::PassBuilder builder;
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::FunctionPassManager passes;
+  passes.addPass(llvm::EarlyCSEPass());
+  passes.addPass(llvm::InstCombinePass());
+  passes.addPass(llvm::SimplifyCFGPass());
+  llvm::ModulePassManager pipeline;
+  pipeline.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(passes)));
+  pipeline.run(m, mam);
+}
+
+namespace {
+
 llvm::Expected<llvm::orc::ThreadSafeModule>
 optimize(llvm::orc::ThreadSafeModule module, const llvm::orc::MaterializationResponsibility&) {
-  module.withModuleDo([](llvm::Module& m) {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    // No target machine: these passes need no cost model, and building a second X86 target
-    // machine per JIT took a millisecond or two.
-    llvm::PassBuilder builder;
-    builder.registerModuleAnalyses(mam);
-    builder.registerCGSCCAnalyses(cgam);
-    builder.registerFunctionAnalyses(fam);
-    builder.registerLoopAnalyses(lam);
-    builder.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::FunctionPassManager passes;
-    passes.addPass(llvm::EarlyCSEPass());
-    passes.addPass(llvm::InstCombinePass());
-    passes.addPass(llvm::SimplifyCFGPass());
-    llvm::ModulePassManager pipeline;
-    pipeline.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(passes)));
-    pipeline.run(m, mam);
-  });
+  module.withModuleDo([](llvm::Module& m) { optimizeModule(m); });
   return module;
 }
 
+/// The machine a module is compiled for: the process's triple, the ISA's CPU and features.
+llvm::orc::JITTargetMachineBuilder machineFor(const codegen::TargetIsa& isa) {
+  llvm::orc::JITTargetMachineBuilder machine(llvm::Triple(llvm::sys::getProcessTriple()));
+  machine.setCPU(isa.cpu);
+  machine.addFeatures(isa.features);
+  // Less: the instruction selection and register allocation of O1. Measured here, the kernels run
+  // as fast as with Aggressive (O3) and compile in half the time (4-6 ms instead of 8-11).
+  machine.setCodeGenOptLevel(llvm::CodeGenOptLevel::Less);
+  return machine;
+}
+
 } // namespace
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+targetMachineFor(const codegen::TargetIsa& isa) {
+  initializeLlvmOnce();
+  llvm::orc::JITTargetMachineBuilder machine = machineFor(isa);
+  machine.setRelocationModel(llvm::Reloc::PIC_); // for position-independent executables
+  return machine.createTargetMachine();
+}
 
 /// LLVM's hook for compiled objects: stores each in the cache under its module's identifier.
 class Jit::Storing : public llvm::ObjectCache {
@@ -87,14 +112,9 @@ llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa,
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "this CPU cannot run " + isa.name + " code: it lacks " +
                                        missing);
-  // The process's triple; the CPU and its features come from the ISA (detecting the host's
-  // features for every JIT cost a millisecond).
-  llvm::orc::JITTargetMachineBuilder machine(llvm::Triple(llvm::sys::getProcessTriple()));
-  machine.setCPU(isa.cpu);
-  machine.addFeatures(isa.features);
-  // Less: the instruction selection and register allocation of O1. Measured here, the kernels run
-  // as fast as with Aggressive (O3) and compile in half the time (4-6 ms instead of 8-11).
-  machine.setCodeGenOptLevel(llvm::CodeGenOptLevel::Less);
+  // The CPU and its features come from the ISA (detecting the host's features for every JIT
+  // cost a millisecond).
+  llvm::orc::JITTargetMachineBuilder machine = machineFor(isa);
 
   // No platform: kernels have no static initializers, and the default one compiles an extra
   // module of its own at the first lookup (about 4 ms per JIT).

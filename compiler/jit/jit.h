@@ -12,6 +12,14 @@
 
 namespace nnc::jit {
 
+/// The optimization every module gets before code generation (EarlyCSE, InstCombine,
+/// SimplifyCFG), in the JIT and ahead of time.
+void optimizeModule(llvm::Module& module);
+/// A target machine for `isa` as the JIT's (same CPU, features and code generation level), with
+/// position-independent code, for objects compiled ahead of time.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+targetMachineFor(const codegen::TargetIsa& isa);
+
 /// Owns one LLJIT instance configured for a target ISA. Modules added to it are optimized
 /// (without auto-vectorization: the emitters vectorize explicitly) and compiled on lookup.
 class Jit {

@@ -63,6 +63,13 @@ struct BenchOptions {
 };
 int runBench(const BenchOptions& options);
 
+/// `nnc compile`: a model ahead of time, as an object file and a C header.
+struct CompileOptions {
+  std::string file, model, object, header, name, weights, isa = "host";
+  PassOptions passes;
+};
+int runCompile(const CompileOptions& options);
+
 int runInitWeights(const std::string& file, const std::string& model, const std::string& output,
                    uint64_t seed);
 

@@ -104,6 +104,27 @@ int main(int argc, char** argv) {
   init->add_option("-o,--output", initOutput, "FILE.safetensors to write")->required();
   init->add_option("--seed", initSeed, "random seed (default 0)");
 
+  CompileOptions compileOptions;
+  CLI::App* compile = app.add_subcommand(
+      "compile", "Compile a model ahead of time: an object file and a C header with a plain "
+                 "function NAME_run, to link with libnnc_rt and no LLVM (docs/embedding.md).");
+  compile->add_option("FILE", compileOptions.file, "model file (.nn)")->required();
+  compile->add_option("-o,--output", compileOptions.object, "the object file to write (.o)")
+      ->required();
+  compile->add_option("--header", compileOptions.header,
+                      "the C header to write (default: the object's name with .h)");
+  compile->add_option("--name", compileOptions.name,
+                      "the function's prefix, NAME_run (default: the model's name)");
+  compile->add_option("--model", compileOptions.model,
+                      "the model to use (needed when a file has several)");
+  compile->add_option("--weights", compileOptions.weights,
+                      "FILE.safetensors to embed (default: each call passes the weights)");
+  compile
+      ->add_option("--isa", compileOptions.isa,
+                   "instruction set: host (default), avx512, avx2, sse")
+      ->check(CLI::IsMember(nnc::codegen::isaNames()));
+  addPassOptions(*compile, compileOptions.passes, "default: default");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -124,6 +145,8 @@ int main(int argc, char** argv) {
       return runBench(benchOptions);
     if (*init)
       return runInitWeights(initFile, initModel, initOutput, initSeed);
+    if (*compile)
+      return runCompile(compileOptions);
   } catch (const nnc::runtime::UserError& e) {
     fmt::print(stderr, "nnc: error: {}\n", e.what());
     return kExitError;
