@@ -28,8 +28,9 @@ typedef struct nnc_aot_model {
 
 /* Runs `model`: inputs in the model's order, the size of each symbol in order of first
  * appearance among the inputs' shapes, outputs into caller buffers of the outputs' sizes, and
- * (when the object has none) the weights in the model's order. Returns 0, or 1 with the reason
- * in nnc_aot_last_error(). Calls may come from several threads; one model runs one at a time. */
+ * (when the object has none) the weights in the model's order, read and copied at the first
+ * call only. Returns 0, or 1 with the reason in nnc_aot_last_error(). Calls may come from
+ * several threads; one model runs one at a time. */
 int nnc_aot_run(const nnc_aot_model* model, const float* const* inputs, const int64_t* symbols,
                 float* const* outputs, const float* const* weights);
 
