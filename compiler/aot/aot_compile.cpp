@@ -42,17 +42,6 @@ bool isIdentifier(const std::string& name) {
          });
 }
 
-/// The symbols of the inputs' shapes, in order of first appearance (the runtime's order).
-std::vector<std::string> inputSymbols(const ir::Graph& graph) {
-  std::vector<std::string> symbols;
-  for (ir::ValueId id : graph.inputs())
-    for (const ir::Dim& dim : graph.value(id).type.shape)
-      if (dim.isSymbol() &&
-          std::find(symbols.begin(), symbols.end(), dim.symbolName()) == symbols.end())
-        symbols.push_back(dim.symbolName());
-  return symbols;
-}
-
 /// Emits into `module` (whose kernels are emitted already) the model's descriptor
 /// (compiler/aot/aot_model.h) and NAME_run, which hands its arguments to nnc_aot_run.
 void emitEntry(llvm::Module& module, const ir::Graph& graph, const jit::KernelPlan& plan,
@@ -120,7 +109,7 @@ void emitEntry(llvm::Module& module, const ir::Graph& graph, const jit::KernelPl
       llvm::ConstantStruct::get(descriptorType, fields), options.name + ".model");
 
   // int NAME_run(const float* inputs..., int64_t symbols..., float* outputs...[, weights])
-  std::vector<std::string> symbols = inputSymbols(graph);
+  std::vector<std::string> symbols = graph.inputSymbols();
   size_t inputs = graph.inputs().size(), outputs = graph.outputs().size();
   std::vector<llvm::Type*> parameters(inputs, ptr);
   parameters.insert(parameters.end(), symbols.size(), i64);
@@ -173,7 +162,7 @@ std::string headerFor(const ir::Graph& graph, const AotOptions& options) {
     parameters.push_back("const float* " + parameterName(graph.value(id).name));
     inputs.push_back(graph.value(id).name + " " + graph.value(id).type.str());
   }
-  for (const std::string& symbol : inputSymbols(graph))
+  for (const std::string& symbol : graph.inputSymbols())
     parameters.push_back("int64_t " + parameterName(symbol));
   for (const ir::Output& output : graph.outputs()) {
     parameters.push_back("float* " + output.name + "_out");

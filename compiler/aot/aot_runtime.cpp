@@ -75,11 +75,7 @@ std::unique_ptr<Loaded> load(const nnc_aot_model& m, const float* const* givenWe
   if (!loaded->graph)
     throw runtime::UserError(fmt::format("the object has no model '{}'", m.model_name));
   const ir::Graph& graph = *loaded->graph;
-  for (ir::ValueId id : graph.inputs())
-    for (const ir::Dim& dim : graph.value(id).type.shape)
-      if (dim.isSymbol() && std::find(loaded->symbols.begin(), loaded->symbols.end(),
-                                      dim.symbolName()) == loaded->symbols.end())
-        loaded->symbols.push_back(dim.symbolName());
+  loaded->symbols = graph.inputSymbols(); // the order NAME_run takes their sizes in
 
   jit::Weights weights;
   if (m.weights) {

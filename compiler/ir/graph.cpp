@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace nnc::ir {
@@ -143,6 +144,16 @@ void Graph::eraseNodes(const std::vector<bool>& erase) {
   valueByName_.clear();
   for (ValueId id = 0; id < values_.size(); ++id)
     valueByName_[values_[id].name] = id;
+}
+
+std::vector<std::string> Graph::inputSymbols() const {
+  std::vector<std::string> symbols;
+  for (ValueId id : inputs_)
+    for (const Dim& dim : value(id).type.shape)
+      if (dim.isSymbol() &&
+          std::find(symbols.begin(), symbols.end(), dim.symbolName()) == symbols.end())
+        symbols.push_back(dim.symbolName());
+  return symbols;
 }
 
 const Graph* Module::find(std::string_view name) const {

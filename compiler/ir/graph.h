@@ -81,6 +81,8 @@ public:
   const std::vector<Value>& values() const { return values_; }
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<ValueId>& inputs() const { return inputs_; }
+  /// The symbols of the inputs' shapes ("N"), in order of first appearance.
+  std::vector<std::string> inputSymbols() const;
   const std::vector<Output>& outputs() const { return outputs_; }
   const Value& value(ValueId id) const { return values_.at(id); }
   const Node& node(NodeId id) const { return nodes_.at(id); }
