@@ -58,7 +58,8 @@ CASES = [
 def nnc_bench(model, batch, threads, runs):
     """Runs `nnc bench`; returns its table row as {column: text} and its footer line."""
     command = [str(NNC), "bench", str(ROOT / "examples" / f"{model}.nn"), "--random-weights",
-               "1", "--batch", str(batch), "--threads", str(threads), "--runs", str(runs)]
+               "1", "--batch", str(batch), "--threads", str(threads), "--runs", str(runs),
+               "--no-cache"]  # the compile time it reports is LLVM's
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
             for line in out.splitlines() if line.startswith("|") and "---" not in line]

@@ -37,35 +37,10 @@ CompiledActivation::CompiledActivation(const codegen::TargetIsa& isa, ir::OpKind
 
 CompiledActivation::~CompiledActivation() = default;
 
-std::variant<std::vector<void*>, std::string>
-compileModule(Jit& jit, const std::string& moduleName,
-              const std::function<void(llvm::Module&)>& emit,
-              const std::vector<std::string>& symbols) {
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(moduleName, *context);
-  jit.prepare(*module);
-  emit(*module);
-  if (const char* path = std::getenv("NNC_DUMP_IR")) {
-    std::error_code error;
-    llvm::raw_fd_ostream out(path, error);
-    if (!error)
-      module->print(out, nullptr);
-  }
-  std::unique_ptr<llvm::MemoryBuffer> cached;
-  if (const ObjectCache* cache = jit.cache()) {
-    std::string key = cache->key(*module, jit.isa(), Jit::settingsStamp());
-    module->setModuleIdentifier(key); // the JIT stores what it compiles under it
-    cached = cache->load(key);
-  }
-  if (cached) {
-    ++jit.cacheHits;
-    if (llvm::Error e = jit.addObject(std::move(cached)))
-      return llvm::toString(std::move(e));
-  } else {
-    ++jit.compiled;
-    if (llvm::Error e = jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
-      return llvm::toString(std::move(e));
-  }
+namespace {
+
+std::variant<std::vector<void*>, std::string> lookupAll(Jit& jit,
+                                                        const std::vector<std::string>& symbols) {
   std::vector<void*> addresses;
   for (const std::string& symbol : symbols) {
     auto address = jit.lookup(symbol);
@@ -74,6 +49,40 @@ compileModule(Jit& jit, const std::string& moduleName,
     addresses.push_back(*address);
   }
   return addresses;
+}
+
+} // namespace
+
+std::variant<std::vector<void*>, std::string>
+compileModule(Jit& jit, const std::string& moduleName,
+              const std::function<void(llvm::Module&)>& emit,
+              const std::vector<std::string>& symbols, std::string_view identity) {
+  std::string key;
+  if (const ObjectCache* cache = jit.cache(); cache && !identity.empty()) {
+    key = ObjectCache::key(identity, jit.isa());
+    if (std::optional<ObjectCache::Entry> cached = key.empty() ? std::nullopt : cache->load(key)) {
+      ++jit.cacheHits;
+      if (llvm::Error e = jit.addObject(std::move(cached->object), cached->dataLayout))
+        return llvm::toString(std::move(e));
+      return lookupAll(jit, symbols);
+    }
+  }
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>(moduleName, *context);
+  if (llvm::Error e = jit.prepare(*module))
+    return llvm::toString(std::move(e));
+  emit(*module);
+  if (const char* path = std::getenv("NNC_DUMP_IR")) {
+    std::error_code error;
+    llvm::raw_fd_ostream out(path, error);
+    if (!error)
+      module->print(out, nullptr);
+  }
+  ++jit.compiled;
+  if (llvm::Error e =
+          jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), key))
+    return llvm::toString(std::move(e));
+  return lookupAll(jit, symbols);
 }
 
 std::variant<std::vector<UnaryKernel>, std::string>

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -21,11 +22,13 @@ class Jit;
 
 /// Emits functions into one module with `emit`, compiles it with `jit` and returns the addresses
 /// of `symbols`, in order; on failure, the error text. NNC_DUMP_IR=FILE writes the module before
-/// optimization (for llc and llvm-mca).
+/// optimization (for llc and llvm-mca). With an `identity` (bytes that, with the ISA and nnc's
+/// build, determine what `emit` emits) and a JIT with a cache, the code is loaded from the cache
+/// when there, without emitting anything, and stored there when compiled.
 std::variant<std::vector<void*>, std::string>
 compileModule(Jit& jit, const std::string& moduleName,
               const std::function<void(llvm::Module&)>& emit,
-              const std::vector<std::string>& symbols);
+              const std::vector<std::string>& symbols, std::string_view identity = {});
 
 /// `void kernel(const float* x, float* y, int64_t n)`: y[i] = f(x[i]) for i < n.
 using UnaryKernel = void (*)(const float*, float*, int64_t);

@@ -48,7 +48,7 @@ std::vector<void*> GraphRunner::compileWithJit(const KernelPlan& plan,
   jit_ = std::move(*created);
   auto compiled = compileModule(
       *jit_, graph_.name(), [&](llvm::Module& module) { emitKernels(module, plan, isa); },
-      plan.symbols);
+      plan.symbols, codeIdentity(plan));
   if (auto* problem = std::get_if<std::string>(&compiled))
     throw runtime::UserError(*problem);
   codeFromCache_ = jit_->cacheHits > 0 && jit_->compiled == 0;

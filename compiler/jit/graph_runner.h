@@ -98,7 +98,9 @@ public:
 
   /// The graph after the pipeline: what runs.
   const ir::Graph& graph() const { return graph_; }
+  /// Construction's time: passes to native code, and the weights' packing that follows.
   double compileMilliseconds() const { return compileMs_; }
+  double weightsMilliseconds() const { return weightsMs_; }
   /// Whether the native code came from the cache rather than from LLVM.
   bool codeFromCache() const { return codeFromCache_; }
   const MemoryUse& memoryUse() const { return memory_; }
@@ -175,6 +177,7 @@ private:
   std::vector<codegen::DepthwiseShape> depthwiseShapes_;
   std::vector<size_t> lastRead_; ///< per value: the last step that reads it
   double compileMs_ = 0;
+  double weightsMs_ = 0;
   MemoryUse memory_;
   bool profiling_ = false;
   std::vector<StepProfile> profile_;          ///< per step, while profiling

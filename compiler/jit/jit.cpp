@@ -12,7 +12,9 @@
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
+#include <map>
 #include <mutex>
+#include <set>
 
 namespace nnc::jit {
 
@@ -83,55 +85,98 @@ targetMachineFor(const codegen::TargetIsa& isa) {
   return machine.createTargetMachine();
 }
 
-/// LLVM's hook for compiled objects: stores each in the cache under its module's identifier.
+/// LLVM's hook for compiled objects: stores in the cache each module compiled under a key that
+/// compileModule gave it (as its identifier).
 class Jit::Storing : public llvm::ObjectCache {
 public:
   explicit Storing(const jit::ObjectCache& cache) : cache_(cache) {}
+  void expect(const std::string& key) {
+    std::lock_guard<std::mutex> hold(lock_);
+    keys_.insert(key);
+  }
   void notifyObjectCompiled(const llvm::Module* module, llvm::MemoryBufferRef object) override {
-    cache_.store(module->getModuleIdentifier(), object);
+    {
+      std::lock_guard<std::mutex> hold(lock_);
+      if (keys_.erase(module->getModuleIdentifier()) == 0)
+        return;
+    }
+    cache_.store(module->getModuleIdentifier(),
+                 {object, module->getDataLayout().getStringRepresentation()});
   }
   std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override {
-    return nullptr; // compileModule loads hits itself, before optimizing anything
+    return nullptr; // compileModule loads hits itself, before emitting anything
   }
 
 private:
   const jit::ObjectCache& cache_;
+  std::mutex lock_;
+  std::set<std::string> keys_;
 };
 
 Jit::Jit(codegen::TargetIsa isa, const ObjectCache* cache) : isa_(std::move(isa)), cache_(cache) {}
 Jit::~Jit() = default;
 
-const char* Jit::settingsStamp() {
-  return "built " __DATE__ " " __TIME__;
+namespace {
+
+/// The data layout of code for `machine`, computed once per process and target: LLJIT would
+/// otherwise build a target machine for it in every JIT, even one that only loads cached code.
+llvm::Expected<llvm::DataLayout> dataLayoutFor(llvm::orc::JITTargetMachineBuilder machine) {
+  static std::mutex lock;
+  static std::map<std::string, std::string> known;
+  std::string target = machine.getTargetTriple().str() + " " + machine.getCPU() + " " +
+                       machine.getFeatures().getString();
+  std::lock_guard<std::mutex> hold(lock);
+  auto it = known.find(target);
+  if (it == known.end()) {
+    auto layout = machine.getDefaultDataLayoutForTarget();
+    if (!layout)
+      return layout.takeError();
+    it = known.emplace(target, layout->getStringRepresentation()).first;
+  }
+  return llvm::DataLayout(it->second);
 }
+
+} // namespace
 
 llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa,
                                                  const ObjectCache* cache) {
-  initializeLlvmOnce();
   if (std::string missing = codegen::missingHostFeatures(isa); !missing.empty())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "this CPU cannot run " + isa.name + " code: it lacks " +
                                        missing);
+  std::unique_ptr<Jit> jit(new Jit(isa, cache));
+  if (cache)
+    jit->storing_ = std::make_unique<Storing>(*cache);
+  return jit;
+}
+
+llvm::Error Jit::start(std::optional<llvm::DataLayout> layout) {
+  if (jit_)
+    return llvm::Error::success();
   // The CPU and its features come from the ISA (detecting the host's features for every JIT
   // cost a millisecond).
-  llvm::orc::JITTargetMachineBuilder machine = machineFor(isa);
-
+  llvm::orc::JITTargetMachineBuilder machine = machineFor(isa_);
+  if (!layout) {
+    initializeLlvmOnce();
+    auto computed = dataLayoutFor(machine);
+    if (!computed)
+      return computed.takeError();
+    layout = std::move(*computed);
+  }
   // No platform: kernels have no static initializers, and the default one compiles an extra
   // module of its own at the first lookup (about 4 ms per JIT).
-  std::unique_ptr<Jit> jit(new Jit(isa, cache));
   llvm::orc::LLJITBuilder builder;
-  builder.setJITTargetMachineBuilder(machine).setPlatformSetUp(llvm::orc::setUpInactivePlatform);
-  if (cache) {
-    jit->storing_ = std::make_unique<Storing>(*cache);
-    builder.setCompileFunctionCreator(
-        [storing = jit->storing_.get()](llvm::orc::JITTargetMachineBuilder target)
-            -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
-          auto made = target.createTargetMachine();
-          if (!made)
-            return made.takeError();
-          return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*made), storing);
-        });
-  }
+  builder.setJITTargetMachineBuilder(machine)
+      .setDataLayout(std::move(layout))
+      .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
+      // The target machine is made when a module is compiled, not here: a JIT that only loads
+      // code from the cache never needs one (nor LLVM's targets initialized).
+      .setCompileFunctionCreator(
+          [storing = storing_.get()](llvm::orc::JITTargetMachineBuilder target)
+              -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+            initializeLlvmOnce();
+            return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(target), storing);
+          });
   auto created = builder.create();
   if (!created)
     return created.takeError();
@@ -148,24 +193,46 @@ llvm::Expected<std::unique_ptr<Jit>> Jit::create(const codegen::TargetIsa& isa,
       [](llvm::orc::ThreadSafeModule module, const llvm::orc::MaterializationResponsibility& r) {
         return optimize(std::move(module), r);
       });
-  jit->jit_ = std::move(lljit);
-  return jit;
+  jit_ = std::move(lljit);
+  return llvm::Error::success();
 }
 
-void Jit::prepare(llvm::Module& module) const {
+llvm::Error Jit::prepare(llvm::Module& module) {
+  if (llvm::Error e = start(std::nullopt))
+    return e;
   module.setDataLayout(jit_->getDataLayout());
   module.setTargetTriple(jit_->getTargetTriple().str());
+  return llvm::Error::success();
 }
 
-llvm::Error Jit::add(llvm::orc::ThreadSafeModule module) {
+llvm::Error Jit::add(llvm::orc::ThreadSafeModule module, const std::string& cacheKey) {
+  if (llvm::Error e = start(std::nullopt))
+    return e;
+  if (storing_ && !cacheKey.empty()) {
+    module.withModuleDo([&](llvm::Module& m) { m.setModuleIdentifier(cacheKey); });
+    storing_->expect(cacheKey);
+  }
   return jit_->addIRModule(std::move(module));
 }
 
-llvm::Error Jit::addObject(std::unique_ptr<llvm::MemoryBuffer> object) {
+llvm::Error Jit::addObject(std::unique_ptr<llvm::MemoryBuffer> object, llvm::StringRef dataLayout) {
+  if (!jit_) {
+    auto layout = llvm::DataLayout::parse(dataLayout);
+    if (!layout)
+      return layout.takeError();
+    if (llvm::Error e = start(std::move(*layout)))
+      return e;
+  } else if (jit_->getDataLayout().getStringRepresentation() != dataLayout) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "an object's data layout differs from the JIT's");
+  }
   return jit_->addObjectFile(std::move(object));
 }
 
 llvm::Expected<void*> Jit::lookup(llvm::StringRef name) {
+  if (!jit_)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no code was added to the JIT before looking up " + name);
   auto symbol = jit_->lookup(name);
   if (!symbol)
     return symbol.takeError();

@@ -9,6 +9,7 @@
 #include <llvm/Support/Error.h>
 
 #include <memory>
+#include <optional>
 
 namespace nnc::jit {
 
@@ -24,25 +25,24 @@ targetMachineFor(const codegen::TargetIsa& isa);
 /// (without auto-vectorization: the emitters vectorize explicitly) and compiled on lookup.
 class Jit {
 public:
-  /// Fails when this CPU lacks a feature the ISA needs, or LLVM cannot create the target. With
-  /// a cache, every module compiled is stored there (under the key compileModule gives it as its
-  /// identifier), and compileModule looks there first.
+  /// Fails when this CPU lacks a feature the ISA needs. LLJIT itself is made with the first
+  /// module or object added: for an object from the cache, with the data layout stored with it,
+  /// so that a JIT that only loads cached code creates no target machine. With a cache, modules
+  /// added with a cache key are stored there when compiled, and compileModule looks there first.
   static llvm::Expected<std::unique_ptr<Jit>> create(const codegen::TargetIsa& isa,
                                                      const ObjectCache* cache = nullptr);
   ~Jit();
 
   const codegen::TargetIsa& isa() const { return isa_; }
-  const llvm::DataLayout& dataLayout() const { return jit_->getDataLayout(); }
-
   /// Sets a module's data layout and target triple to the JIT's; call before emitting into it.
-  void prepare(llvm::Module& module) const;
-  llvm::Error add(llvm::orc::ThreadSafeModule module);
-  /// Adds code compiled before (from the cache).
-  llvm::Error addObject(std::unique_ptr<llvm::MemoryBuffer> object);
+  /// Fails when LLVM cannot create the target.
+  llvm::Error prepare(llvm::Module& module);
+  /// Adds a module, compiled at the first lookup of one of its symbols (and then stored in the
+  /// cache under `cacheKey`, when given).
+  llvm::Error add(llvm::orc::ThreadSafeModule module, const std::string& cacheKey = "");
+  /// Adds code compiled before (from the cache) with the data layout it was compiled for.
+  llvm::Error addObject(std::unique_ptr<llvm::MemoryBuffer> object, llvm::StringRef dataLayout);
   const ObjectCache* cache() const { return cache_; }
-  /// Stands for how modules are optimized and compiled (jit.cpp's pipeline and code generation
-  /// level), which a development build may change without a new version: when jit.cpp was built.
-  static const char* settingsStamp();
   /// Modules that compileModule loaded from the cache, and that it compiled.
   int cacheHits = 0;
   int compiled = 0;
@@ -52,6 +52,8 @@ public:
 private:
   class Storing;
   Jit(codegen::TargetIsa isa, const ObjectCache* cache);
+  /// Makes the LLJIT (once), with `layout` or else the one LLVM computes for the target.
+  llvm::Error start(std::optional<llvm::DataLayout> layout);
 
   codegen::TargetIsa isa_;
   const ObjectCache* cache_ = nullptr;

@@ -40,6 +40,10 @@ struct KernelPlan {
   size_t firstFused = 0, firstGemmEpilogue = 0, firstGemm = 0, firstDepthwise = 0;
 };
 
+/// Bytes that determine the code emitKernels gives for `plan` on a given ISA and build of nnc:
+/// plans with the same identity compile to the same module. The compile cache's key.
+std::string codeIdentity(const KernelPlan& plan);
+
 /// Emits every function of `plan` into `module`, each under its symbol.
 void emitKernels(llvm::Module& module, const KernelPlan& plan, const codegen::TargetIsa& isa);
 
