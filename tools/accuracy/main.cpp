@@ -168,6 +168,11 @@ int main(int argc, char** argv) {
     else if (op.kind == nnc::ir::OpKind::Gelu) {
       variants.push_back({op.kind, {}, "gelu(none)"});
       variants.push_back({op.kind, {{"approximate", std::string("tanh")}}, "gelu(tanh)"});
+    } else if (op.kind == nnc::ir::OpKind::LeakyRelu) {
+      // The default (PyTorch's) and the slopes other frameworks and models use.
+      variants.push_back({op.kind, {}, "leaky_relu"});
+      for (double alpha : {0.1, 0.2, 0.3})
+        variants.push_back({op.kind, {{"alpha", alpha}}, fmt::format("leaky_relu({})", alpha)});
     } else
       variants.push_back({op.kind, {}, std::string(op.name)});
   }
@@ -176,9 +181,9 @@ int main(int argc, char** argv) {
   if (sweep.stride == 1)
     fmt::print("Max error in ULP over all {}float inputs.\n\n", which);
   else
-    fmt::print("Max error in ULP over every {}-th float bit pattern (from 0 to 0xffffffff), {}"
-               "inputs only.\n\n",
-               sweep.stride, sweep.finiteOnly ? "finite" : "all");
+    fmt::print("Max error in ULP over every {}-th float bit pattern (from 0 to 0xffffffff), {}."
+               "\n\n",
+               sweep.stride, sweep.finiteOnly ? "finite inputs only" : "all inputs");
   fmt::print("| activation |");
   for (const std::string& isa : isas)
     fmt::print(" {} |", isa);
