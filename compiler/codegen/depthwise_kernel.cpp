@@ -6,13 +6,163 @@
 #include <llvm/IR/Intrinsics.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <vector>
 
 namespace nnc::codegen {
 
+namespace {
+
+/// Emits the kernel's rows. Output rows are computed a few at a time: their multiply-add chains
+/// are independent (one chain of kernelH·kernelW taps per output vector would otherwise bound
+/// the loop by the FMA's latency), and rows that read the same input row share its loads.
+class DepthwiseEmitter {
+public:
+  DepthwiseEmitter(llvm::IRBuilder<>& b, const TargetIsa& isa, const DepthwiseShape& shape,
+                   llvm::Value* input, llvm::Value* y, std::vector<llvm::Value*> taps,
+                   llvm::Value* start)
+      : b_(b), isa_(isa), shape_(shape), width_(isa.vectorWidth), input_(input), y_(y),
+        taps_(std::move(taps)), start_(start), f32_(b.getFloatTy()),
+        vector_(llvm::FixedVectorType::get(f32_, width_)) {}
+
+  /// Output rows oh .. oh + rows - 1: every product, then every store.
+  void emitRows(llvm::Value* oh, int64_t rows) {
+    rows_.clear();
+    loads_.clear();
+    int64_t chunks = shape_.chunks(width_);
+    std::vector<llvm::Value*> sums;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < chunks; ++c) {
+        llvm::Value* acc = start_;
+        for (int64_t kh = 0; kh < shape_.kernelH; ++kh)
+          for (int64_t kw = 0; kw < shape_.kernelW; ++kw)
+            acc =
+                b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vector_},
+                                   {tapInput(oh, r * shape_.strideH + kh * shape_.dilationH, c, kw),
+                                    taps_[static_cast<size_t>(kh * shape_.kernelW + kw)], acc});
+        sums.push_back(acc);
+      }
+    for (int64_t r = 0; r < rows; ++r) {
+      llvm::Value* outRow = b_.CreateGEP(
+          f32_, y_, b_.CreateMul(b_.CreateAdd(oh, b_.getInt64(r)), b_.getInt64(shape_.outW)));
+      for (int64_t c = 0; c < chunks; ++c)
+        store(sums[static_cast<size_t>(r * chunks + c)], outRow, c);
+    }
+  }
+
+private:
+  /// Input row oh·strideH + offset (offset counts kernel rows and rows of the step): where it
+  /// starts and, reading the plane directly, whether it is inside the plane (its loads are fully
+  /// masked when not, and it starts anywhere).
+  struct InputRow {
+    llvm::Value* at = nullptr;
+    llvm::Value* inside = nullptr;
+  };
+  const InputRow& inputRow(llvm::Value* oh, int64_t offset) {
+    auto found = rows_.find(offset);
+    if (found != rows_.end())
+      return found->second;
+    InputRow row;
+    llvm::Value* base = b_.CreateMul(oh, b_.getInt64(shape_.strideH));
+    if (shape_.direct) {
+      llvm::Value* ih = b_.CreateAdd(base, b_.getInt64(offset - shape_.padTop));
+      row.inside = b_.CreateAnd(b_.CreateICmpSGE(ih, b_.getInt64(0)),
+                                b_.CreateICmpSLT(ih, b_.getInt64(shape_.inH)));
+      llvm::Value* safe = b_.CreateSelect(row.inside, ih, b_.getInt64(0));
+      row.at = b_.CreateGEP(f32_, input_, b_.CreateMul(safe, b_.getInt64(shape_.inW)));
+    } else {
+      row.at = b_.CreateGEP(
+          f32_, input_,
+          b_.CreateMul(b_.CreateAdd(base, b_.getInt64(offset)), b_.getInt64(shape_.paddedW)));
+    }
+    return rows_.emplace(offset, row).first->second;
+  }
+
+  /// `lanes` floats of an input row from column `first` (of the padded plane, or of the plane
+  /// itself, where columns outside it read as zeros).
+  llvm::Value* loadRow(const InputRow& row, int64_t first, unsigned lanes) {
+    auto* type = llvm::FixedVectorType::get(f32_, lanes);
+    llvm::Value* at = b_.CreateGEP(f32_, row.at, b_.getInt64(first));
+    if (!shape_.direct)
+      return b_.CreateAlignedLoad(type, at, llvm::Align(4));
+    std::vector<llvm::Constant*> inside;
+    for (unsigned lane = 0; lane < lanes; ++lane) {
+      int64_t column = first + lane;
+      inside.push_back(b_.getInt1(column >= 0 && column < shape_.inW));
+    }
+    llvm::Value* mask =
+        b_.CreateAnd(llvm::ConstantVector::get(inside), b_.CreateVectorSplat(lanes, row.inside));
+    return b_.CreateMaskedLoad(type, at, llvm::Align(4), mask, llvm::Constant::getNullValue(type));
+  }
+
+  /// The inputs of tap column kw for chunk c of an output row, input row `offset`. With a
+  /// stride, one load covers every tap column of the chunk, and each takes its lanes from it.
+  llvm::Value* tapInput(llvm::Value* oh, int64_t offset, int64_t c, int64_t kw) {
+    const InputRow& row = inputRow(oh, offset);
+    int64_t origin = c * int64_t{width_} * shape_.strideW - (shape_.direct ? shape_.padLeft : 0);
+    if (shape_.strideW == 1) {
+      llvm::Value*& loaded = loads_[{offset, c, kw}];
+      if (!loaded)
+        loaded = loadRow(row, origin + kw * shape_.dilationW, width_);
+      return loaded;
+    }
+    llvm::Value*& wide = loads_[{offset, c, -1}];
+    if (!wide)
+      wide = loadRow(row, origin,
+                     static_cast<unsigned>(int64_t{width_} * shape_.strideW +
+                                           (shape_.kernelW - 1) * shape_.dilationW));
+    std::vector<int> lanes;
+    for (unsigned lane = 0; lane < width_; ++lane)
+      lanes.push_back(static_cast<int>(kw * shape_.dilationW + lane * shape_.strideW));
+    return b_.CreateShuffleVector(wide, lanes);
+  }
+
+  /// Chunk c of an output row: exactly its outW outputs.
+  void store(llvm::Value* value, llvm::Value* outRow, int64_t c) {
+    int64_t valid = std::min<int64_t>(width_, shape_.outW - c * int64_t{width_});
+    llvm::Value* target =
+        b_.CreateConstGEP1_64(f32_, outRow, static_cast<uint64_t>(c * int64_t{width_}));
+    if (valid == width_) {
+      b_.CreateAlignedStore(value, target, llvm::Align(4));
+    } else if (isa_.kind != IsaKind::Sse) {
+      std::vector<llvm::Constant*> mask;
+      for (unsigned lane = 0; lane < width_; ++lane)
+        mask.push_back(b_.getInt1(lane < valid));
+      b_.CreateMaskedStore(value, target, llvm::Align(4), llvm::ConstantVector::get(mask));
+    } else {
+      for (int64_t lane = 0; lane < valid; ++lane)
+        b_.CreateAlignedStore(b_.CreateExtractElement(value, static_cast<uint64_t>(lane)),
+                              b_.CreateConstGEP1_64(f32_, target, static_cast<uint64_t>(lane)),
+                              llvm::Align(4));
+    }
+  }
+
+  llvm::IRBuilder<>& b_;
+  const TargetIsa& isa_;
+  const DepthwiseShape& shape_;
+  unsigned width_;
+  llvm::Value* input_;
+  llvm::Value* y_;
+  std::vector<llvm::Value*> taps_;
+  llvm::Value* start_;
+  llvm::Type* f32_;
+  llvm::FixedVectorType* vector_;
+  std::map<int64_t, InputRow> rows_;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, llvm::Value*> loads_;
+};
+
+/// Output rows computed together: as many as keep their accumulators in registers beside the
+/// taps and the loads, up to 4.
+int64_t rowsPerStep(const TargetIsa& isa, const DepthwiseShape& shape) {
+  int64_t budget = isa.kind == IsaKind::Avx512 ? 12 : 6;
+  return std::clamp<int64_t>(budget / shape.chunks(isa.vectorWidth), 1, 4);
+}
+
+} // namespace
+
 llvm::Function* emitDepthwiseKernel(llvm::Module& module, llvm::StringRef name,
                                     const TargetIsa& isa, const DepthwiseShape& shape) {
-  unsigned width = isa.vectorWidth;
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* f32 = llvm::Type::getFloatTy(context);
@@ -21,107 +171,41 @@ llvm::Function* emitDepthwiseKernel(llvm::Module& module, llvm::StringRef name,
   llvm::Function* kernel =
       llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
   setVectorAttributes(*kernel, isa);
+  for (unsigned arg = 0; arg < 3; ++arg) // the output overlaps neither the input nor the taps
+    kernel->addParamAttr(arg, llvm::Attribute::NoAlias);
   auto args = kernel->arg_begin();
-  llvm::Value* padded = &*args++;
+  llvm::Value* input = &*args++;
   llvm::Value* taps = &*args++;
   llvm::Value* y = &*args++;
   llvm::Value* bias = &*args;
 
   auto* entry = llvm::BasicBlock::Create(context, "entry", kernel);
-  auto* loop = llvm::BasicBlock::Create(context, "row", kernel);
-  auto* exit = llvm::BasicBlock::Create(context, "exit", kernel);
   llvm::IRBuilder<> b(entry);
-  auto* vector = llvm::FixedVectorType::get(f32, width);
+  unsigned width = isa.vectorWidth;
   std::vector<llvm::Value*> tap;
   for (int64_t t = 0; t < shape.kernelH * shape.kernelW; ++t)
     tap.push_back(b.CreateVectorSplat(
         width, b.CreateAlignedLoad(f32, b.CreateConstGEP1_64(f32, taps, t), llvm::Align(4))));
-  llvm::Value* start = b.CreateVectorSplat(width, bias);
-  b.CreateBr(loop);
+  DepthwiseEmitter rows(b, isa, shape, input, y, tap, b.CreateVectorSplat(width, bias));
 
-  b.SetInsertPoint(loop);
-  llvm::PHINode* oh = b.CreatePHI(i64, 2, "oh");
-  oh->addIncoming(b.getInt64(0), entry);
-  llvm::Value* inRow =
-      b.CreateGEP(f32, padded, b.CreateMul(oh, b.getInt64(shape.strideH * shape.paddedW)));
-  llvm::Value* outRow = b.CreateGEP(f32, y, b.CreateMul(oh, b.getInt64(shape.outW)));
-  std::vector<int> lanes;
-  for (unsigned lane = 0; lane < width; ++lane)
-    lanes.push_back(static_cast<int>(lane * shape.strideW));
-  auto* wide = llvm::FixedVectorType::get(f32, width * static_cast<unsigned>(shape.strideW));
-  // Direct: per kernel row kh, whether input row oh·strideH - padTop + kh·dilationH is inside
-  // the plane, and a pointer to it (any row when it is not: its loads are fully masked).
-  std::vector<llvm::Value*> rowInside, rowAt;
-  if (shape.direct)
-    for (int64_t kh = 0; kh < shape.kernelH; ++kh) {
-      llvm::Value* ih = b.CreateAdd(b.CreateMul(oh, b.getInt64(shape.strideH)),
-                                    b.getInt64(kh * shape.dilationH - shape.padTop));
-      llvm::Value* inside = b.CreateAnd(b.CreateICmpSGE(ih, b.getInt64(0)),
-                                        b.CreateICmpSLT(ih, b.getInt64(shape.inH)));
-      rowInside.push_back(inside);
-      llvm::Value* safe = b.CreateSelect(inside, ih, b.getInt64(0));
-      rowAt.push_back(b.CreateGEP(f32, padded, b.CreateMul(safe, b.getInt64(shape.inW))));
-    }
-  // Direct: the lanes of chunk c, tap column kw, that read a column inside the row (for a
-  // strided load, the lanes of the wide vector that the shuffle keeps and that are inside).
-  auto loadDirect = [&](int64_t c, int64_t kh, int64_t kw) -> llvm::Value* {
-    int64_t first = c * width * shape.strideW - shape.padLeft + kw * shape.dilationW;
-    unsigned loaded = width * static_cast<unsigned>(shape.strideW);
-    std::vector<llvm::Constant*> inside;
-    for (unsigned lane = 0; lane < loaded; ++lane) {
-      int64_t column = first + lane;
-      bool used = lane % shape.strideW == 0;
-      inside.push_back(b.getInt1(used && column >= 0 && column < shape.inW));
-    }
-    llvm::Value* mask = b.CreateAnd(llvm::ConstantVector::get(inside),
-                                    b.CreateVectorSplat(loaded, rowInside[size_t(kh)]));
-    llvm::Value* at = b.CreateGEP(f32, rowAt[size_t(kh)], b.getInt64(first));
-    auto* loadType = llvm::FixedVectorType::get(f32, loaded);
-    llvm::Value* values = b.CreateMaskedLoad(loadType, at, llvm::Align(4), mask,
-                                             llvm::Constant::getNullValue(loadType));
-    return shape.strideW == 1 ? values : b.CreateShuffleVector(values, lanes);
-  };
-  for (int64_t c = 0; c < shape.chunks(width); ++c) {
-    llvm::Value* acc = start;
-    for (int64_t kh = 0; kh < shape.kernelH; ++kh)
-      for (int64_t kw = 0; kw < shape.kernelW; ++kw) {
-        int64_t offset =
-            kh * shape.dilationH * shape.paddedW + c * width * shape.strideW + kw * shape.dilationW;
-        llvm::Value* input;
-        if (shape.direct) {
-          input = loadDirect(c, kh, kw);
-        } else {
-          llvm::Value* at = b.CreateConstGEP1_64(f32, inRow, static_cast<uint64_t>(offset));
-          if (shape.strideW == 1) {
-            input = b.CreateAlignedLoad(vector, at, llvm::Align(4));
-          } else {
-            input = b.CreateShuffleVector(b.CreateAlignedLoad(wide, at, llvm::Align(4)), lanes);
-          }
-        }
-        acc = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vector},
-                                {input, tap[static_cast<size_t>(kh * shape.kernelW + kw)], acc});
-      }
-    int64_t valid = std::min<int64_t>(width, shape.outW - c * width);
-    llvm::Value* target =
-        b.CreateConstGEP1_64(f32, outRow, static_cast<uint64_t>(c * int64_t{width}));
-    if (valid == width) {
-      b.CreateAlignedStore(acc, target, llvm::Align(4));
-    } else if (isa.kind != IsaKind::Sse) {
-      std::vector<llvm::Constant*> mask;
-      for (unsigned lane = 0; lane < width; ++lane)
-        mask.push_back(b.getInt1(lane < valid));
-      b.CreateMaskedStore(acc, target, llvm::Align(4), llvm::ConstantVector::get(mask));
-    } else {
-      for (int64_t lane = 0; lane < valid; ++lane)
-        b.CreateAlignedStore(b.CreateExtractElement(acc, static_cast<uint64_t>(lane)),
-                             b.CreateConstGEP1_64(f32, target, static_cast<uint64_t>(lane)),
-                             llvm::Align(4));
-    }
+  // A loop over steps of `step` rows, then the rows left (outH is known).
+  int64_t step = rowsPerStep(isa, shape);
+  int64_t steps = shape.outH / step;
+  if (steps > 0) {
+    auto* loop = llvm::BasicBlock::Create(context, "rows", kernel);
+    auto* after = llvm::BasicBlock::Create(context, "rest", kernel);
+    b.CreateBr(loop);
+    b.SetInsertPoint(loop);
+    llvm::PHINode* oh = b.CreatePHI(i64, 2, "oh");
+    oh->addIncoming(b.getInt64(0), entry);
+    rows.emitRows(oh, step);
+    llvm::Value* next = b.CreateAdd(oh, b.getInt64(step));
+    oh->addIncoming(next, b.GetInsertBlock());
+    b.CreateCondBr(b.CreateICmpSLT(next, b.getInt64(steps * step)), loop, after);
+    b.SetInsertPoint(after);
   }
-  llvm::Value* next = b.CreateAdd(oh, b.getInt64(1));
-  oh->addIncoming(next, b.GetInsertBlock());
-  b.CreateCondBr(b.CreateICmpSLT(next, b.getInt64(shape.outH)), loop, exit);
-  b.SetInsertPoint(exit);
+  if (int64_t rest = shape.outH - steps * step; rest > 0)
+    rows.emitRows(b.getInt64(steps * step), rest);
   b.CreateRetVoid();
   return kernel;
 }

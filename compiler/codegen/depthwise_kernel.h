@@ -36,7 +36,8 @@ struct DepthwiseShape {
 /// outputs of each row (masked on AVX-512 and AVX2, lane by lane on SSE). With `direct`, the
 /// first argument is the input plane itself and the padding is read as zeros: taps whose input
 /// row is outside the plane are left out, and loads are masked to the columns inside it (a
-/// masked-off lane reads nothing, so no load touches memory outside the plane).
+/// masked-off lane reads nothing, so no load touches memory outside the plane). y overlaps
+/// neither the input nor the taps.
 llvm::Function* emitDepthwiseKernel(llvm::Module& module, llvm::StringRef name,
                                     const TargetIsa& isa, const DepthwiseShape& shape);
 
