@@ -1,25 +1,23 @@
-// Copying every stride-th float, fast for the strides convolutions use.
+// Copying every stride-th float of a block of rows: how a strided convolution's input is split
+// into phases for the GEMM.
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 
 namespace nnc::runtime {
 
-/// out[j] = source[j·stride] for j < count. Strides 1 and 2 (every convolution with stride 2
-/// splits its input so) are copies the compiler vectorizes; others go element by element.
-inline void copyStrided(const float* source, int64_t stride, int64_t count, float* out) {
-  if (count <= 0)
-    return;
-  if (stride == 1) {
-    std::memcpy(out, source, static_cast<size_t>(count) * sizeof(float));
-  } else if (stride == 2) {
-    for (int64_t j = 0; j < count; ++j)
-      out[j] = source[2 * j];
-  } else {
-    for (int64_t j = 0; j < count; ++j)
-      out[j] = source[j * stride];
-  }
-}
+/// out[r·outPitch + j] = source[r·sourcePitch + j·stride] for r < rows and j < count. Reads
+/// nothing past the last element it copies. Stride 1 is a copy per row; stride 2 (every
+/// convolution with stride 2) runs on AVX-512 or AVX2 where the CPU has them (the two loads and
+/// one permute per vector of outputs that a compiler does not find for this baseline build);
+/// other strides go element by element.
+void copyStridedRows(const float* source, int64_t sourcePitch, int64_t stride, int64_t rows,
+                     int64_t count, float* out, int64_t outPitch);
+
+/// The stride-2 copies one by one, for tests: false (and nothing copied) when this CPU cannot run
+/// `level`'s.
+enum class VectorLevel { Scalar, Avx2, Avx512 };
+bool copyEveryOtherRows(VectorLevel level, const float* source, int64_t sourcePitch, int64_t rows,
+                        int64_t count, float* out, int64_t outPitch);
 
 } // namespace nnc::runtime

@@ -95,16 +95,16 @@ void ConvInput::fillBordered(const float* x) {
       // Phase row a is input row a·sh + ry - padTop.
       int64_t first = std::max<int64_t>(0, ceilDiv(g_.padTop - ry, sh));
       int64_t last = std::min(phaseH_, ceilDiv(g_.inH + g_.padTop - ry, sh));
-      for (int64_t a = first; a < last; ++a) {
-        const float* row = plane + (a * sh + ry - g_.padTop) * g_.inW;
-        for (int64_t rx = 0; rx < sw; ++rx) {
-          const PhaseColumns& columns = phaseColumns_[static_cast<size_t>(rx)];
-          if (!columns.used)
-            continue;
-          float* out = phases + ((ry * sw + rx) * phaseH_ + a) * phaseW_ + columns.lo;
-          const float* src = row + columns.lo * sw + rx - g_.padLeft;
-          runtime::copyStrided(src, sw, columns.hi - columns.lo, out);
-        }
+      if (first >= last)
+        continue;
+      const float* row = plane + (first * sh + ry - g_.padTop) * g_.inW;
+      for (int64_t rx = 0; rx < sw; ++rx) {
+        const PhaseColumns& columns = phaseColumns_[static_cast<size_t>(rx)];
+        if (!columns.used)
+          continue;
+        float* out = phases + ((ry * sw + rx) * phaseH_ + first) * phaseW_ + columns.lo;
+        runtime::copyStridedRows(row + columns.lo * sw + rx - g_.padLeft, sh * g_.inW, sw,
+                                 last - first, columns.hi - columns.lo, out, phaseW_);
       }
     }
   }
