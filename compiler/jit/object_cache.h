@@ -18,11 +18,11 @@ namespace nnc::jit {
 /// the build of nnc's code generator (its build ID: a changed emitter or JIT setting is a new
 /// build) and the nnc and LLVM versions. Hashing what the module is emitted from, rather than
 /// the emitted IR, lets a hit skip emission altogether (as ccache's direct mode skips the
-/// preprocessor): it is most of what a warm start would cost. An entry holds its object with the
-/// hash of the object's bytes; an entry that is truncated or corrupt is a miss, and the next
-/// compile replaces it. Entries are written whole (to a temporary file, then renamed), so that
-/// processes sharing the directory never read half an entry. Failing to write is not an error: the
-/// code just is not cached.
+/// preprocessor): it is most of what a warm start would cost. An entry holds its object and the
+/// data layout it was compiled for, with the hash of both; an entry that is truncated or corrupt
+/// is a miss, and the next compile replaces it. Entries are written whole (to a temporary file,
+/// then renamed), so that processes sharing the directory never read half an entry. Failing to
+/// write is not an error: the code just is not cached.
 class ObjectCache {
 public:
   /// $NNC_CACHE_DIR, else $XDG_CACHE_HOME/nnc, else $HOME/.cache/nnc ("" without any of them).
