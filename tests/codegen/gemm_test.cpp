@@ -213,7 +213,11 @@ TEST_P(DepthwiseTest, MatchesTheRuntime) {
   int index = 0;
   for (Case c : {Case{2, 3, 1, 9, 7, 3, 1, 1, 1}, Case{1, 4, 2, 12, 33, 3, 2, 1, 1},
                  Case{2, 5, 1, 17, 17, 5, 1, 2, 1}, Case{1, 2, 3, 10, 21, 3, 1, 2, 2},
-                 Case{3, 1, 6, 28, 28, 5, 1, 2, 1}, Case{1, 8, 1, 7, 40, 3, 3, 0, 1}}) {
+                 Case{3, 1, 6, 28, 28, 5, 1, 2, 1}, Case{1, 8, 1, 7, 40, 3, 3, 0, 1},
+                 // Strided taps that shift their phase by whole lanes: dilation with a stride,
+                 // and a 5x5 kernel whose taps alternate between the two phases.
+                 Case{2, 3, 1, 19, 37, 3, 2, 2, 2}, Case{1, 2, 1, 23, 50, 3, 3, 1, 2},
+                 Case{2, 2, 1, 21, 45, 5, 2, 2, 1}}) {
     int64_t oh = (c.h + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
     int64_t ow = (c.w + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
     int64_t out = c.channels * c.multiplier;
