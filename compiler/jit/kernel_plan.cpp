@@ -76,16 +76,19 @@ private:
 } // namespace
 
 std::string codeIdentity(const KernelPlan& plan) {
-  // The members emitKernels reads; the *Of maps and first* offsets only say which node calls
-  // which function.
+  // Every member, named so that one added later must be placed here: what emitKernels reads is
+  // written; the *Of maps and first* offsets only say which node calls which function.
+  [[maybe_unused]] const auto& [activations, activationOf, fused, fusedOf, gemmEpilogues,
+                                gemmEpilogueOf, gemm, depthwise, depthwiseOf, prelu, symbols,
+                                firstFused, firstGemmEpilogue, firstGemm, firstDepthwise] = plan;
   IdentityWriter out;
-  out.put(plan.activations);
-  out.put(plan.fused);
-  out.put(plan.gemmEpilogues);
-  out.put(plan.gemm);
-  out.put(plan.depthwise);
-  out.put(plan.prelu);
-  out.put(plan.symbols);
+  out.put(activations);
+  out.put(fused);
+  out.put(gemmEpilogues);
+  out.put(gemm);
+  out.put(depthwise);
+  out.put(prelu);
+  out.put(symbols);
   return out.take();
 }
 
