@@ -11,10 +11,12 @@
 #include "bench/onednn_layers.h"
 #include "bench/onednn_networks.h"
 #include "compiler/codegen/depthwise_kernel.h"
+#include "compiler/codegen/dot_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/codegen/target.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/dense_dot.h"
 #include "compiler/jit/depthwise.h"
 #include "compiler/jit/gemm_layers.h"
 #include "compiler/jit/graph_runner.h"
@@ -262,17 +264,45 @@ std::vector<GemmShape> gemmShapes() {
   return shapes;
 }
 
-/// One dense layer's operands, and nnc's packed weights.
+/// One dense layer's operands, and what nnc runs it on, as in a network: the dot-product kernel
+/// for a few units (not on SSE), else the GEMM on packed weights.
 struct DenseCase {
   DenseCase(const GemmShape& shape, const NncKernels& kernels)
-      : x(randomFloats(static_cast<size_t>(shape.m * shape.k), 1)),
+      : s(shape), x(randomFloats(static_cast<size_t>(shape.m * shape.k), 1)),
         weight(randomFloats(static_cast<size_t>(shape.n * shape.k), 2,
                             1 / std::sqrt(static_cast<float>(shape.k)))),
         bias(randomFloats(static_cast<size_t>(shape.n), 3)),
-        packed(nnc::jit::packDenseWeights(kernels.gemm, weight.data(), shape.n, shape.k)) {}
+        packed(nnc::jit::packDenseWeights(kernels.gemm, weight.data(), shape.n, shape.k)) {
+    const nnc::codegen::TargetIsa& isa = kernels.jit->isa();
+    if (shape.n > nnc::jit::kMaxDotUnits || isa.kind == nnc::codegen::IsaKind::Sse)
+      return;
+    static int compiled = 0; // one JIT holds every case's kernel: a name of its own each
+    std::string name = fmt::format("dot{}.{}", shape.n, compiled++);
+    auto units = static_cast<unsigned>(shape.n);
+    auto module = nnc::jit::compileModule(
+        *kernels.jit, name,
+        [&](llvm::Module& m) { nnc::codegen::emitDotKernel(m, name, isa, units); }, {name});
+    if (const std::string* error = std::get_if<std::string>(&module))
+      throw std::runtime_error("cannot compile the dot-product kernel: " + *error);
+    dot = reinterpret_cast<nnc::jit::DotFn>(std::get<std::vector<void*>>(module).front());
+  }
 
+  /// y = x·weightᵀ + bias, then `epilogue` (in registers on the GEMM when `inRegisters`).
+  void run(const NncKernels& kernels, float* y, nnc::runtime::Epilogue epilogue,
+           nnc::runtime::ThreadPool& pool,
+           const nnc::jit::TileEpilogue* inRegisters = nullptr) const {
+    if (dot)
+      nnc::jit::denseDot(dot, x.data(), s.m, s.k, weight.data(), bias.data(), s.n, y, epilogue,
+                         pool);
+    else
+      nnc::jit::denseGemm(kernels.gemm, packed, x.data(), s.m, s.k, bias.data(), y, epilogue, pool,
+                          inRegisters);
+  }
+
+  GemmShape s;
   std::vector<float> x, weight, bias;
   nnc::jit::PackedWeights packed;
+  nnc::jit::DotFn dot = nullptr;
 };
 
 /// nnc's dense (bias, no epilogue) against dnnl_sgemm (no bias: the check subtracts nnc's).
@@ -285,12 +315,7 @@ void gemmTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
   for (const GemmShape& s : gemmShapes()) {
     DenseCase c(s, kernels);
     std::vector<float> y(static_cast<size_t>(s.m * s.n)), want(y.size());
-    double nnc = microsecondsPerCall(
-        [&] {
-          nnc::jit::denseGemm(kernels.gemm, c.packed, c.x.data(), s.m, s.k, c.bias.data(), y.data(),
-                              {}, pool);
-        },
-        reps);
+    double nnc = microsecondsPerCall([&] { c.run(kernels, y.data(), {}, pool); }, reps);
     double sgemm = microsecondsPerCall(
         [&] { nnc::bench::oneDnnSgemm(s.m, s.k, s.n, c.x.data(), c.weight.data(), want.data()); },
         reps);
@@ -322,12 +347,7 @@ void denseTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const
     std::vector<float> y(static_cast<size_t>(s.m * s.n)), want(y.size());
     std::optional<nnc::jit::TileEpilogue> fused = inRegisters(kernels, Act::Relu);
     nnc::runtime::Epilogue edges = epilogue(kernels, Act::Relu); // tiles cut by the edges
-    double nnc = microsecondsPerCall(
-        [&] {
-          nnc::jit::denseGemm(kernels.gemm, c.packed, c.x.data(), s.m, s.k, c.bias.data(), y.data(),
-                              edges, pool, &*fused);
-        },
-        reps);
+    double nnc = microsecondsPerCall([&] { c.run(kernels, y.data(), edges, pool, &*fused); }, reps);
     nnc::bench::OneDnnInnerProduct product(s.m, s.k, s.n, c.weight.data(), c.bias.data(),
                                            relu.onednn);
     double onednn = microsecondsPerCall([&] { product.run(c.x.data(), want.data()); }, reps);

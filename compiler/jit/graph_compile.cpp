@@ -4,6 +4,7 @@
 
 #include "compiler/codegen/activation_kernels.h"
 #include "compiler/codegen/depthwise_kernel.h"
+#include "compiler/codegen/dot_kernel.h"
 #include "compiler/codegen/fused_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/codegen/prelu_kernel.h"
@@ -28,6 +29,8 @@ void emitKernels(llvm::Module& module, const KernelPlan& plan, const codegen::Ta
   for (size_t d = 0; d < plan.depthwise.size(); ++d)
     codegen::emitDepthwiseKernel(module, plan.symbols[plan.firstDepthwise + d], isa,
                                  plan.depthwise[d]);
+  for (size_t d = 0; d < plan.dot.size(); ++d)
+    codegen::emitDotKernel(module, plan.symbols[plan.firstDot + d], isa, plan.dot[d]);
   if (plan.prelu)
     codegen::emitPreluKernel(module, "prelu", isa);
 }

@@ -94,6 +94,13 @@ void GraphRunner::planSteps() {
 
 KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   KernelPlan plan;
+  // Dense layers of a few units take dot products (they need masked loads: not on SSE).
+  viaDot_.assign(graph_.nodes().size(), false);
+  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
+    const ir::Node& node = graph_.node(id);
+    viaDot_[id] = node.op == ir::OpKind::Dense && isa.kind != codegen::IsaKind::Sse &&
+                  intAttr(node, "units") <= kMaxDotUnits;
+  }
   // Activations outside fused kernels: one per distinct op and attributes.
   plan.activationOf.assign(graph_.nodes().size(), KernelPlan::kNone);
   for (const Step& step : steps_) {
@@ -141,7 +148,7 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   for (size_t k = 0; k < plan.fused.size(); ++k)
     plan.symbols.push_back(fusedName(k));
   for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id)
-    plan.gemm |= usesGemm(id);
+    plan.gemm |= usesGemm(id) && !viaDot_[id];
   // Epilogues the GEMM applies in registers: one kernel per distinct epilogue.
   plan.firstGemmEpilogue = plan.symbols.size();
   plan.gemmEpilogueOf.assign(kernels_.size(), KernelPlan::kNone);
@@ -188,6 +195,19 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
       plan.depthwise.push_back(shape);
     }
   }
+  plan.dotOf.assign(graph_.nodes().size(), KernelPlan::kNone);
+  plan.firstDot = plan.symbols.size();
+  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
+    if (!viaDot_[id])
+      continue;
+    auto units = static_cast<unsigned>(intAttr(graph_.node(id), "units"));
+    auto same = std::find(plan.dot.begin(), plan.dot.end(), units);
+    plan.dotOf[id] = static_cast<size_t>(same - plan.dot.begin());
+    if (same == plan.dot.end()) {
+      plan.symbols.push_back(fmt::format("dot{}", units));
+      plan.dot.push_back(units);
+    }
+  }
   if (plan.prelu)
     plan.symbols.emplace_back("prelu");
   return plan;
@@ -212,6 +232,10 @@ void GraphRunner::bindKernels(const KernelPlan& plan, const std::vector<void*>& 
     if (plan.depthwiseOf[id] != KernelPlan::kNone)
       depthwise_[id] =
           reinterpret_cast<DepthwiseFn>(addresses[plan.firstDepthwise + plan.depthwiseOf[id]]);
+  dot_.assign(graph_.nodes().size(), nullptr);
+  for (size_t id = 0; id < plan.dotOf.size(); ++id)
+    if (plan.dotOf[id] != KernelPlan::kNone)
+      dot_[id] = reinterpret_cast<DotFn>(addresses[plan.firstDot + plan.dotOf[id]]);
   for (size_t k = 0; k < kernels_.size(); ++k)
     if (plan.gemmEpilogueOf[k] != KernelPlan::kNone)
       kernels_[k].inRegisters = reinterpret_cast<GemmKernelFn>(
@@ -220,7 +244,7 @@ void GraphRunner::bindKernels(const KernelPlan& plan, const std::vector<void*>& 
 
 std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
   const ir::FusedKernel& fused = graph_.fusedKernels()[k];
-  if (!fused.epilogue || !usesGemm(fused.nodes.front()))
+  if (!fused.epilogue || !usesGemm(fused.nodes.front()) || viaDot_[fused.nodes.front()])
     return {};
   const ir::Node& layer = graph_.node(fused.nodes.front());
   const ir::Shape& result = graph_.value(layer.result).type.shape;
@@ -272,7 +296,7 @@ void GraphRunner::packWeights() {
   if (!gemm_.fn)
     return;
   for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
-    if (!usesGemm(id))
+    if (!usesGemm(id) || dot_[id])
       continue;
     const ir::Node& node = graph_.node(id);
     const Tensor& w = weight(node, "weight");

@@ -373,7 +373,10 @@ void GraphRunner::executeNode(ir::NodeId id, const std::vector<View>& values, co
     int64_t in = x.shape.back();
     int64_t units = out.shape.back();
     int64_t rows = x.count / std::max<int64_t>(in, 1);
-    if (!packed_[id].empty())
+    if (dot_[id])
+      denseDot(dot_[id], x.data, rows, in, weight(node, "weight").data.data(), optionalBias("bias"),
+               units, y, epilogue, pool_);
+    else if (!packed_[id].empty())
       denseGemm(gemm_, packed_[id], x.data, rows, in, optionalBias("bias"), y, epilogue, pool_,
                 inRegisters);
     else

@@ -6,6 +6,7 @@
 #include "compiler/codegen/target.h"
 #include "compiler/ir/graph.h"
 #include "compiler/jit/compiled_activation.h"
+#include "compiler/jit/dense_dot.h"
 #include "compiler/jit/depthwise.h"
 #include "compiler/jit/fused_call.h"
 #include "compiler/jit/fused_plan.h"
@@ -151,7 +152,8 @@ private:
   /// Compiles the plan's module with a JIT of this runner's (from the cache when it is there).
   std::vector<void*> compileWithJit(const KernelPlan& plan, const codegen::TargetIsa& isa,
                                     const ObjectCache* cache);
-  /// Whether node `id` runs on the JIT GEMM.
+  /// Whether node `id` runs on the JIT GEMM (or, a dense layer of a few units, on a dot-product
+  /// kernel: viaDot_).
   bool usesGemm(ir::NodeId id) const;
   void packWeights();
   void execute(const Step& step, const std::vector<View>& values, const View& out);
@@ -174,6 +176,8 @@ private:
   GemmKernel gemm_;                    ///< for dense, maxout and (not depthwise) conv2d
   std::vector<PackedWeights> packed_;  ///< per node: its weights in the GEMM's panels
   std::vector<DepthwiseFn> depthwise_; ///< per node: a depthwise conv2d's generated kernel
+  std::vector<bool> viaDot_;           ///< per node: a dense layer of a few units (planned)
+  std::vector<DotFn> dot_;             ///< per node: its dot-product kernel
   std::vector<codegen::DepthwiseShape> depthwiseShapes_;
   std::vector<size_t> lastRead_; ///< per value: the last step that reads it
   double compileMs_ = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "compiler/codegen/depthwise_kernel.h"
+#include "compiler/codegen/dot_kernel.h"
 #include "compiler/codegen/fused_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/jit/compiled_activation.h"
@@ -32,12 +33,16 @@ struct KernelPlan {
   /// Depthwise convolutions, one kernel per distinct shape; per node, its kernel (or kNone).
   std::vector<codegen::DepthwiseShape> depthwise;
   std::vector<size_t> depthwiseOf;
+  /// Dense layers of a few units as dot products, one kernel per distinct unit count; per node,
+  /// its kernel (or kNone).
+  std::vector<unsigned> dot;
+  std::vector<size_t> dotOf;
   bool prelu = false;
 
   /// Every function's symbol, in the order of the members above (GEMM kernels after the
   /// epilogue kernels, prelu last); addresses given to bind follow it.
   std::vector<std::string> symbols;
-  size_t firstFused = 0, firstGemmEpilogue = 0, firstGemm = 0, firstDepthwise = 0;
+  size_t firstFused = 0, firstGemmEpilogue = 0, firstGemm = 0, firstDepthwise = 0, firstDot = 0;
 };
 
 /// Bytes that determine the code emitKernels gives for `plan` on a given ISA and build of nnc:

@@ -2,9 +2,11 @@
 // double-precision loops or the runtime routines, over odd shapes (every edge of the register
 // tile, strides, dilations, channel multipliers), with both biases and an epilogue.
 #include "compiler/codegen/depthwise_kernel.h"
+#include "compiler/codegen/dot_kernel.h"
 #include "compiler/codegen/gemm_kernel.h"
 #include "compiler/jit/compiled_activation.h"
 #include "compiler/jit/conv_input.h"
+#include "compiler/jit/dense_dot.h"
 #include "compiler/jit/depthwise.h"
 #include "compiler/jit/gemm_layers.h"
 #include "compiler/jit/jit.h"
@@ -244,6 +246,52 @@ TEST_P(DepthwiseTest, MatchesTheRuntime) {
       return;
   }
 }
+
+using DotTest = IsaTest;
+
+TEST_P(DotTest, DenseOfAFewUnitsMatchesTheRuntime) {
+  if (isa_.kind == codegen::IsaKind::Sse)
+    GTEST_SKIP() << "the dot-product kernel needs masked loads; SSE dense layers take the GEMM";
+  for (unsigned units : {1u, 3u, 10u, 16u}) {
+    std::string name = "dot" + std::to_string(units);
+    auto compiled = jit::compileModule(
+        *jit_, name, [&](llvm::Module& m) { codegen::emitDotKernel(m, name, isa_, units); },
+        {name});
+    ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
+        << std::get<std::string>(compiled);
+    auto kernel = reinterpret_cast<jit::DotFn>(std::get<std::vector<void*>>(compiled)[0]);
+    for (int64_t rows : {1, 2, 5, 9})
+      for (int64_t in : {1, 7, 15, 16, 17, 33, 70}) {
+        std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 21);
+        std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 22);
+        std::vector<float> bias = randomFloats(units, 23);
+        for (bool withBias : {true, false}) {
+          std::vector<float> y(static_cast<size_t>(rows * units), NAN);
+          jit::denseDot(kernel, x.data(), rows, in, w.data(), withBias ? bias.data() : nullptr,
+                        units, y.data(), {}, pool_);
+          std::vector<double> want(y.size());
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t n = 0; n < units; ++n) {
+              double sum = withBias ? bias[static_cast<size_t>(n)] : 0.0;
+              for (int64_t p = 0; p < in; ++p)
+                sum +=
+                    double(x[static_cast<size_t>(r * in + p)]) * w[static_cast<size_t>(n * in + p)];
+              want[static_cast<size_t>(r * units + n)] = sum;
+            }
+          expectClose(y, want, in,
+                      "dot " + std::to_string(rows) + "x" + std::to_string(in) + "x" +
+                          std::to_string(units));
+          if (HasFatalFailure())
+            return;
+        }
+      }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, DotTest, testing::Values("avx512", "avx2", "sse"),
+                         [](const testing::TestParamInfo<std::string>& param) {
+                           return param.param;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Isas, DepthwiseTest, testing::Values("avx512", "avx2", "sse"),
                          [](const testing::TestParamInfo<std::string>& param) {
