@@ -274,7 +274,7 @@ struct DenseCase {
         bias(randomFloats(static_cast<size_t>(shape.n), 3)),
         packed(nnc::jit::packDenseWeights(kernels.gemm, weight.data(), shape.n, shape.k)) {
     const nnc::codegen::TargetIsa& isa = kernels.jit->isa();
-    if (shape.n > nnc::jit::kMaxDotUnits || isa.kind == nnc::codegen::IsaKind::Sse)
+    if (!nnc::jit::runsAsDot(shape.n, isa.kind))
       return;
     static int compiled = 0; // one JIT holds every case's kernel: a name of its own each
     std::string name = fmt::format("dot{}.{}", shape.n, compiled++);

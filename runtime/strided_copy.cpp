@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <immintrin.h>
+#include <initializer_list>
 
 namespace nnc::runtime {
 
@@ -60,14 +61,27 @@ __attribute__((target("avx2"))) void everyOtherAvx2(const float* source, int64_t
   }
 }
 
+/// The implementation for `level`, or null when this CPU cannot run it.
+EveryOther implementation(VectorLevel level) {
+  __builtin_cpu_init();
+  switch (level) {
+  case VectorLevel::Avx512:
+    return __builtin_cpu_supports("avx512f") ? &everyOtherAvx512 : nullptr;
+  case VectorLevel::Avx2:
+    return __builtin_cpu_supports("avx2") ? &everyOtherAvx2 : nullptr;
+  case VectorLevel::Scalar:
+    break;
+  }
+  return &everyOtherScalar;
+}
+
+/// The widest implementation this CPU runs.
 EveryOther everyOther() {
   static const EveryOther chosen = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
-      return &everyOtherAvx512;
-    if (__builtin_cpu_supports("avx2"))
-      return &everyOtherAvx2;
-    return &everyOtherScalar;
+    for (VectorLevel level : {VectorLevel::Avx512, VectorLevel::Avx2})
+      if (EveryOther copy = implementation(level))
+        return copy;
+    return implementation(VectorLevel::Scalar);
   }();
   return chosen;
 }
@@ -76,17 +90,9 @@ EveryOther everyOther() {
 
 bool copyEveryOtherRows(VectorLevel level, const float* source, int64_t sourcePitch, int64_t rows,
                         int64_t count, float* out, int64_t outPitch) {
-  __builtin_cpu_init();
-  EveryOther copy = &everyOtherScalar;
-  if (level == VectorLevel::Avx512) {
-    if (!__builtin_cpu_supports("avx512f"))
-      return false;
-    copy = &everyOtherAvx512;
-  } else if (level == VectorLevel::Avx2) {
-    if (!__builtin_cpu_supports("avx2"))
-      return false;
-    copy = &everyOtherAvx2;
-  }
+  EveryOther copy = implementation(level);
+  if (!copy)
+    return false;
   if (rows > 0 && count > 0)
     copy(source, sourcePitch, rows, count, out, outPitch);
   return true;

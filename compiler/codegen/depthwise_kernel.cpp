@@ -199,10 +199,7 @@ llvm::Function* emitDepthwiseKernel(llvm::Module& module, llvm::StringRef name,
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* f32 = llvm::Type::getFloatTy(context);
   auto* i64 = llvm::Type::getInt64Ty(context);
-  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr, ptr, ptr, f32}, false);
-  llvm::Function* kernel =
-      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  setVectorAttributes(*kernel, isa);
+  llvm::Function* kernel = declareKernel(module, name, isa, {ptr, ptr, ptr, f32});
   for (unsigned arg = 0; arg < 3; ++arg) // the output overlaps neither the input nor the taps
     kernel->addParamAttr(arg, llvm::Attribute::NoAlias);
   auto args = kernel->arg_begin();

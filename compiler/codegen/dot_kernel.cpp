@@ -170,11 +170,7 @@ llvm::Function* emitDotKernel(llvm::Module& module, llvm::StringRef name, const 
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
-  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
-                                       {ptr, i64, i64, ptr, ptr, ptr}, false);
-  llvm::Function* kernel =
-      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  setVectorAttributes(*kernel, isa);
+  llvm::Function* kernel = declareKernel(module, name, isa, {ptr, i64, i64, ptr, ptr, ptr});
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", kernel));
   DotEmitter emitter(b, *kernel, isa, units);
   llvm::Value* row = emitter.emitBlocks(b.getInt64(0), dotRowsPerStep(isa, units), "block");

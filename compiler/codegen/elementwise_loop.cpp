@@ -229,6 +229,15 @@ private:
 
 } // namespace
 
+llvm::Function* declareKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
+                              llvm::ArrayRef<llvm::Type*> params,
+                              llvm::GlobalValue::LinkageTypes linkage) {
+  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(module.getContext()), params, false);
+  llvm::Function* function = llvm::Function::Create(type, linkage, name, module);
+  setVectorAttributes(*function, isa);
+  return function;
+}
+
 void setVectorAttributes(llvm::Function& function, const TargetIsa& isa) {
   std::string bits = std::to_string(isa.vectorBits());
   function.addFnAttr("prefer-vector-width", bits);
@@ -246,9 +255,7 @@ llvm::Function* emitElementwiseLoop(llvm::Module& module, llvm::StringRef name,
   std::vector<llvm::Type*> params(signature.inputs + 1, ptr);
   params.push_back(llvm::Type::getInt64Ty(context));
   params.insert(params.end(), signature.scalars, llvm::Type::getFloatTy(context));
-  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), params, false);
-  llvm::Function* function = llvm::Function::Create(type, linkage, name, module);
-  setVectorAttributes(*function, isa);
+  llvm::Function* function = declareKernel(module, name, isa, params, linkage);
   LoopEmitter(*function, isa, signature, math, memoryBound).emit();
   return function;
 }

@@ -29,6 +29,12 @@ struct ElementwiseSignature {
 /// and vector-width hints that keep LLVM from splitting the explicit vectors into narrower ones.
 void setVectorAttributes(llvm::Function& function, const TargetIsa& isa);
 
+/// A generated kernel's function: `void name(params...)`, with setVectorAttributes.
+llvm::Function*
+declareKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
+              llvm::ArrayRef<llvm::Type*> params,
+              llvm::GlobalValue::LinkageTypes linkage = llvm::GlobalValue::ExternalLinkage);
+
 /// Emits `void name(const float* x, float* y, int64_t n)` computing y[i] = f(x[i]) for i < n:
 /// a loop of single vectors and one vector tail that touches no element past n (masked
 /// load/store on AVX-512 and AVX2, a padded buffer on SSE). x and y may be the same buffer;

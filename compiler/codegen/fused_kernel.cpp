@@ -124,10 +124,7 @@ llvm::Function* emitFusedKernel(llvm::Module& module, llvm::StringRef name, cons
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
-  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr, ptr, i64}, false);
-  llvm::Function* kernel =
-      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  setVectorAttributes(*kernel, isa);
+  llvm::Function* kernel = declareKernel(module, name, isa, {ptr, ptr, i64});
   auto args = kernel->arg_begin();
   llvm::Value* y = &*args++;
   llvm::Value* leaves = &*args++;

@@ -28,11 +28,8 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
-  auto* type = llvm::FunctionType::get(llvm::Type::getVoidTy(context),
-                                       {ptr, i64, ptr, ptr, ptr, i64, i64, ptr, ptr, ptr}, false);
   llvm::Function* kernel =
-      llvm::Function::Create(type, llvm::Function::ExternalLinkage, name, module);
-  setVectorAttributes(*kernel, isa);
+      declareKernel(module, name, isa, {ptr, i64, ptr, ptr, ptr, i64, i64, ptr, ptr, ptr});
   auto args = kernel->arg_begin();
   llvm::Value* aRows = &*args++;
   llvm::Value* aStride = &*args++;

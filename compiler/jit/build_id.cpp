@@ -1,5 +1,7 @@
 #include "compiler/jit/build_id.h"
 
+#include <llvm/ADT/StringExtras.h>
+
 #include <cstdint>
 #include <cstring>
 #include <elf.h>
@@ -16,7 +18,6 @@ struct Search {
 
 /// The build ID note among a PT_NOTE segment's notes, or "".
 std::string buildIdIn(const char* notes, size_t size) {
-  static const char digits[] = "0123456789abcdef";
   auto align = [](size_t n) { return (n + 3) & ~size_t{3}; };
   size_t at = 0;
   while (at + sizeof(ElfW(Nhdr)) <= size) {
@@ -29,13 +30,7 @@ std::string buildIdIn(const char* notes, size_t size) {
       break;
     if (header.n_type == NT_GNU_BUILD_ID && header.n_namesz == 4 &&
         std::memcmp(notes + name, "GNU", 4) == 0) {
-      std::string hex;
-      for (size_t i = 0; i < header.n_descsz; ++i) {
-        auto byte = static_cast<uint8_t>(notes[desc + i]);
-        hex += digits[byte >> 4];
-        hex += digits[byte & 15];
-      }
-      return hex;
+      return llvm::toHex(llvm::StringRef(notes + desc, header.n_descsz), /*LowerCase=*/true);
     }
     at = next;
   }

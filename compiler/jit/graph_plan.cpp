@@ -94,13 +94,6 @@ void GraphRunner::planSteps() {
 
 KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   KernelPlan plan;
-  // Dense layers of a few units take dot products (they need masked loads: not on SSE).
-  viaDot_.assign(graph_.nodes().size(), false);
-  for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
-    const ir::Node& node = graph_.node(id);
-    viaDot_[id] = node.op == ir::OpKind::Dense && isa.kind != codegen::IsaKind::Sse &&
-                  intAttr(node, "units") <= kMaxDotUnits;
-  }
   // Activations outside fused kernels: one per distinct op and attributes.
   plan.activationOf.assign(graph_.nodes().size(), KernelPlan::kNone);
   for (const Step& step : steps_) {
@@ -148,12 +141,12 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   for (size_t k = 0; k < plan.fused.size(); ++k)
     plan.symbols.push_back(fusedName(k));
   for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id)
-    plan.gemm |= usesGemm(id) && !viaDot_[id];
+    plan.gemm |= usesGemm(id) && !runsAsDot(id, isa);
   // Epilogues the GEMM applies in registers: one kernel per distinct epilogue.
   plan.firstGemmEpilogue = plan.symbols.size();
   plan.gemmEpilogueOf.assign(kernels_.size(), KernelPlan::kNone);
   for (size_t k = 0; k < kernels_.size(); ++k) {
-    std::vector<codegen::TileLeaf> layouts = tileLeaves(k);
+    std::vector<codegen::TileLeaf> layouts = tileLeaves(k, isa);
     if (layouts.empty())
       continue;
     kernels_[k].tileLeaves = layouts;
@@ -198,7 +191,7 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   plan.dotOf.assign(graph_.nodes().size(), KernelPlan::kNone);
   plan.firstDot = plan.symbols.size();
   for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id) {
-    if (!viaDot_[id])
+    if (!runsAsDot(id, isa))
       continue;
     auto units = static_cast<unsigned>(intAttr(graph_.node(id), "units"));
     auto same = std::find(plan.dot.begin(), plan.dot.end(), units);
@@ -242,9 +235,10 @@ void GraphRunner::bindKernels(const KernelPlan& plan, const std::vector<void*>& 
           addresses[plan.firstGemmEpilogue + plan.gemmEpilogueOf[k]]);
 }
 
-std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
+std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k,
+                                                       const codegen::TargetIsa& isa) const {
   const ir::FusedKernel& fused = graph_.fusedKernels()[k];
-  if (!fused.epilogue || !usesGemm(fused.nodes.front()) || viaDot_[fused.nodes.front()])
+  if (!fused.epilogue || !usesGemm(fused.nodes.front()) || runsAsDot(fused.nodes.front(), isa))
     return {};
   const ir::Node& layer = graph_.node(fused.nodes.front());
   const ir::Shape& result = graph_.value(layer.result).type.shape;
@@ -277,6 +271,11 @@ std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k) const {
       return {};
   }
   return layouts;
+}
+
+bool GraphRunner::runsAsDot(ir::NodeId id, const codegen::TargetIsa& isa) const {
+  const ir::Node& node = graph_.node(id);
+  return node.op == ir::OpKind::Dense && jit::runsAsDot(intAttr(node, "units"), isa.kind);
 }
 
 bool GraphRunner::usesGemm(ir::NodeId id) const {

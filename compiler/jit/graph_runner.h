@@ -153,15 +153,18 @@ private:
   std::vector<void*> compileWithJit(const KernelPlan& plan, const codegen::TargetIsa& isa,
                                     const ObjectCache* cache);
   /// Whether node `id` runs on the JIT GEMM (or, a dense layer of a few units, on a dot-product
-  /// kernel: viaDot_).
+  /// kernel: runsAsDot).
   bool usesGemm(ir::NodeId id) const;
+  /// Whether node `id` is a dense layer that runs on a dot-product kernel on `isa`.
+  bool runsAsDot(ir::NodeId id, const codegen::TargetIsa& isa) const;
   void packWeights();
   void execute(const Step& step, const std::vector<View>& values, const View& out);
   /// Runs one node; a dense, conv2d or maxout applies `epilogue` to its output blocks.
   void executeNode(ir::NodeId id, const std::vector<View>& values, const View& out,
                    runtime::Epilogue epilogue, const TileEpilogue* inRegisters = nullptr);
-  /// How the GEMM can apply fused kernel `k` (an epilogue) in registers; empty when it cannot.
-  std::vector<codegen::TileLeaf> tileLeaves(size_t k) const;
+  /// How the GEMM can apply fused kernel `k` (an epilogue) in registers on `isa`; empty when it
+  /// cannot.
+  std::vector<codegen::TileLeaf> tileLeaves(size_t k, const codegen::TargetIsa& isa) const;
   const runtime::Tensor& weight(const ir::Node& node, std::string_view role) const;
 
   ir::Graph graph_;
@@ -176,7 +179,6 @@ private:
   GemmKernel gemm_;                    ///< for dense, maxout and (not depthwise) conv2d
   std::vector<PackedWeights> packed_;  ///< per node: its weights in the GEMM's panels
   std::vector<DepthwiseFn> depthwise_; ///< per node: a depthwise conv2d's generated kernel
-  std::vector<bool> viaDot_;           ///< per node: a dense layer of a few units (planned)
   std::vector<DotFn> dot_;             ///< per node: its dot-product kernel
   std::vector<codegen::DepthwiseShape> depthwiseShapes_;
   std::vector<size_t> lastRead_; ///< per value: the last step that reads it

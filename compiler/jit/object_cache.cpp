@@ -3,6 +3,7 @@
 #include "compiler/jit/build_id.h"
 #include "nnc/version.h"
 
+#include <llvm/ADT/StringExtras.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/Support/BLAKE3.h>
 
@@ -10,7 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 namespace nnc::jit {
@@ -20,16 +20,6 @@ namespace {
 constexpr char kMagic[8] = {'N', 'N', 'C', 'O', 'B', 'J', '2', '\n'};
 constexpr size_t kHashBytes = 32;
 constexpr size_t kHeaderBytes = sizeof kMagic + kHashBytes;
-
-std::string hex(llvm::ArrayRef<uint8_t> bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string text;
-  for (uint8_t byte : bytes) {
-    text += digits[byte >> 4];
-    text += digits[byte & 15];
-  }
-  return text;
-}
 
 llvm::BLAKE3Result<kHashBytes> hashOf(llvm::StringRef bytes) {
   llvm::BLAKE3 hasher;
@@ -61,7 +51,7 @@ std::string ObjectCache::key(std::string_view identity, const codegen::TargetIsa
   llvm::BLAKE3 hasher;
   hasher.update(context + "\n");
   hasher.update(llvm::StringRef(identity.data(), identity.size()));
-  return hex(hasher.final<kHashBytes>());
+  return llvm::toHex(hasher.final<kHashBytes>(), /*LowerCase=*/true);
 }
 
 std::string ObjectCache::path(const std::string& key) const {
