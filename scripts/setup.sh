@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build git python3 clang-format pkg-config
   python3-numpy                                # the ctypes example (examples/python)
-  llvm-19-dev                                  # JIT code generation (LLVM ORC)
+  llvm-19-dev libzstd-dev                      # JIT code generation (LLVM ORC), linked statically
   libboost-dev                                 # Boost.Spirit X3 grammar
   libfmt-dev libcli11-dev nlohmann-json3-dev   # formatting, command line, JSON
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
