@@ -75,16 +75,20 @@ struct Options {
   int threads = 1;
   int reps = 30;
   int64_t batch = 16;
+  std::string only; ///< run only the rows whose label contains this
+
+  bool runs(std::string_view label) const { return label.find(only) != std::string_view::npos; }
 };
 
 void printUsage() {
   fmt::print(
-      "usage: nnc_gemm_bench [--threads T] [--reps R] [--batch B]\n"
+      "usage: nnc_gemm_bench [--threads T] [--reps R] [--batch B] [--only TEXT]\n"
       "  Measures the FMA peak, then times nnc's JIT GEMM and oneDNN side by side on the GEMM\n"
       "  shapes of the example networks (dnnl_sgemm; inner product with relu) and on the conv\n"
       "  layers of the MobileNet-style and residual examples at batch B (convolution with the\n"
       "  same post-op), then the whole example networks at batch 1 and B. Defaults: --threads 1\n"
-      "  (0: one per core) --reps 30 --batch 16.\n");
+      "  (0: one per core) --reps 30 --batch 16. --only runs the rows whose label (layer or\n"
+      "  network) contains TEXT.\n");
 }
 
 /// `text` as an integer in [lo, hi], or nothing.
@@ -107,7 +111,7 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       exitCode = 0;
       return std::nullopt;
     }
-    if (arg != "--threads" && arg != "--reps" && arg != "--batch") {
+    if (arg != "--threads" && arg != "--reps" && arg != "--batch" && arg != "--only") {
       fmt::print(stderr, "nnc_gemm_bench: unknown argument '{}'\n", arg);
       printUsage();
       return std::nullopt;
@@ -117,6 +121,10 @@ std::optional<Options> parseOptions(int argc, char** argv, int& exitCode) {
       return std::nullopt;
     }
     std::string_view text = argv[++i];
+    if (arg == "--only") {
+      options.only = text;
+      continue;
+    }
     int64_t lo = arg == "--threads" ? 0 : 1;
     int64_t hi = arg == "--threads" ? 1024 : arg == "--reps" ? 100000 : 4096;
     std::optional<int64_t> value = parseInt(text, lo, hi);
@@ -307,12 +315,15 @@ struct DenseCase {
 
 /// nnc's dense (bias, no epilogue) against dnnl_sgemm (no bias: the check subtracts nnc's).
 void gemmTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const Rates& rates,
-               int reps) {
+               const Options& options) {
+  const int reps = options.reps;
   fmt::print("\n## GEMM: nnc dense (bias) vs dnnl_sgemm\n\n"
              "| shape | M x K x N | MFLOP | nnc µs | nnc GFLOP/s | nnc % peak | sgemm µs | "
              "sgemm GFLOP/s | sgemm % peak | speed nnc/oneDNN | max rel diff |\n"
              "|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const GemmShape& s : gemmShapes()) {
+    if (!options.runs(s.label))
+      continue;
     DenseCase c(s, kernels);
     std::vector<float> y(static_cast<size_t>(s.m * s.n)), want(y.size());
     double nnc = microsecondsPerCall([&] { c.run(kernels, y.data(), {}, pool); }, reps);
@@ -335,7 +346,8 @@ void gemmTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
 /// nnc's dense with bias and a fused relu against oneDNN's inner product with bias and a relu
 /// post-op.
 void denseTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const Rates& rates,
-                int reps) {
+                const Options& options) {
+  const int reps = options.reps;
   fmt::print("\n## Dense + bias + relu: nnc (relu on the GEMM's accumulators) vs oneDNN inner "
              "product (relu post-op)\n\n"
              "| shape | M x K x N | nnc µs | nnc GFLOP/s | nnc % peak | oneDNN µs | oneDNN "
@@ -343,6 +355,8 @@ void denseTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const
              "|---|---|---|---|---|---|---|---|---|---|---|\n");
   const Activation& relu = activation(Act::Relu);
   for (const GemmShape& s : gemmShapes()) {
+    if (!options.runs(s.label))
+      continue;
     DenseCase c(s, kernels);
     std::vector<float> y(static_cast<size_t>(s.m * s.n)), want(y.size());
     std::optional<nnc::jit::TileEpilogue> fused = inRegisters(kernels, Act::Relu);
@@ -435,7 +449,9 @@ OneDnnConvTimes timeOneDnnConv(const nnc::runtime::Conv2dGeometry& g, const std:
 /// oneDNN's convolution with the same post-ops, on NCHW activations and on the layout oneDNN
 /// prefers.
 void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const Rates& rates,
-               int reps, int64_t batch) {
+               const Options& options) {
+  const int reps = options.reps;
+  const int64_t batch = options.batch;
   fmt::print("\n## Conv layers at batch {}: nnc (activation on the GEMM's accumulators) vs oneDNN "
              "convolution (same post-op)\n\n"
              "| layer | Cin->Cout, HxW->OHxOW, k/s | post-op | MFLOP | nnc µs | nnc GFLOP/s | "
@@ -445,6 +461,8 @@ void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
              batch);
   for (const ConvLayer& l : convLayers()) {
+    if (!options.runs(l.label))
+      continue;
     nnc::runtime::Conv2dGeometry g = geometry(l, batch);
     int64_t depth = g.inChannels / g.groups * g.kernelH * g.kernelW;
     std::vector<float> x =
@@ -479,7 +497,9 @@ void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
 /// The depthwise 3x3 convolutions of the mobilenet example (hard_swish after each, as there),
 /// on nnc's generated per-layer kernel against oneDNN's grouped convolution.
 void depthwiseTable(const NncKernels& kernels, const nnc::codegen::TargetIsa& isa,
-                    nnc::runtime::ThreadPool& pool, const Rates& rates, int reps, int64_t batch) {
+                    nnc::runtime::ThreadPool& pool, const Rates& rates, const Options& options) {
+  const int reps = options.reps;
+  const int64_t batch = options.batch;
   struct Layer {
     const char* label;
     int64_t channels, size, stride;
@@ -496,6 +516,8 @@ void depthwiseTable(const NncKernels& kernels, const nnc::codegen::TargetIsa& is
              batch);
   int index = 0;
   for (const Layer& l : layers) {
+    if (!options.runs(l.label))
+      continue;
     int64_t out = (l.size + 2 - 3) / l.stride + 1;
     nnc::runtime::Conv2dGeometry g{batch, l.channels, l.size,   l.size, l.channels, 3,
                                    3,     l.stride,   l.stride, 1,      1,          1,
@@ -626,6 +648,8 @@ void networkTable(const nnc::codegen::TargetIsa& isa, const Rates& rates, const 
     if (!module)
       continue;
     for (const nnc::ir::Graph& graph : module->models) {
+      if (!options.runs(graph.name()))
+        continue;
       nnc::jit::GraphRunner runner(graph, isa, nnc::jit::randomWeights(graph, kWeightSeed),
                                    options.threads);
       for (int64_t batch : batches) {
@@ -686,10 +710,10 @@ int main(int argc, char** argv) {
   const NncKernels& kernels = std::get<NncKernels>(compiled);
   Rates rates{peak.gflops};
   try {
-    gemmTable(kernels, pool, rates, options->reps);
-    denseTable(kernels, pool, rates, options->reps);
-    convTable(kernels, pool, rates, options->reps, options->batch);
-    depthwiseTable(kernels, *isa, pool, rates, options->reps, options->batch);
+    gemmTable(kernels, pool, rates, *options);
+    denseTable(kernels, pool, rates, *options);
+    convTable(kernels, pool, rates, *options);
+    depthwiseTable(kernels, *isa, pool, rates, *options);
     networkTable(*isa, rates, *options);
   } catch (const std::exception& error) { // dnnl::error, or a bug in nnc
     fmt::print(stderr, "nnc_gemm_bench: {}\n", error.what());
