@@ -31,6 +31,14 @@ public:
     w_ = &*args++;
     bias_ = &*args++;
     y_ = &*args;
+    // Without a bias, each output adds a zero from a constant of the module instead: the sum
+    // starts at +0, so it is never -0 and adding +0 changes nothing. A branch per output on the
+    // bias made the kernel of a 10-unit layer a fifth of an MLP's compile time.
+    auto* zerosType = llvm::ArrayType::get(f32_, units);
+    auto* zeros = new llvm::GlobalVariable(
+        *f.getParent(), zerosType, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
+        llvm::Constant::getNullValue(zerosType), f.getName() + ".no.bias");
+    biasSource_ = b_.CreateSelect(b_.CreateIsNotNull(bias_), bias_, zeros, "bias.source");
   }
 
   /// Emits the loop over blocks of `step` rows from row `first` while `step` more remain, and
@@ -137,19 +145,9 @@ private:
   }
 
   void biasAndStore(llvm::Value* total, llvm::Value* row, unsigned n) {
-    llvm::LLVMContext& context = f_.getContext();
-    llvm::BasicBlock* before = b_.GetInsertBlock();
-    auto* withBias = llvm::BasicBlock::Create(context, "bias", &f_);
-    auto* store = llvm::BasicBlock::Create(context, "store", &f_);
-    b_.CreateCondBr(b_.CreateIsNotNull(bias_), withBias, store);
-    b_.SetInsertPoint(withBias);
-    llvm::Value* biased = b_.CreateFAdd(
-        total, b_.CreateAlignedLoad(f32_, b_.CreateConstGEP1_64(f32_, bias_, n), llvm::Align(4)));
-    b_.CreateBr(store);
-    b_.SetInsertPoint(store);
-    llvm::PHINode* value = b_.CreatePHI(f32_, 2);
-    value->addIncoming(total, before);
-    value->addIncoming(biased, withBias);
+    llvm::Value* bias =
+        b_.CreateAlignedLoad(f32_, b_.CreateConstGEP1_64(f32_, biasSource_, n), llvm::Align(4));
+    llvm::Value* value = b_.CreateFAdd(total, bias);
     llvm::Value* at = b_.CreateGEP(
         f32_, y_, b_.CreateAdd(b_.CreateMul(row, b_.getInt64(units_)), b_.getInt64(n)));
     b_.CreateAlignedStore(value, at, llvm::Align(4));
@@ -161,6 +159,7 @@ private:
   llvm::Type* f32_;
   llvm::FixedVectorType* vector_;
   llvm::Value *x_, *rows_, *k_, *w_, *bias_, *y_;
+  llvm::Value* biasSource_; ///< bias, or zeros when it is null
 };
 
 } // namespace
