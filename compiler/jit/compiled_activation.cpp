@@ -41,48 +41,85 @@ namespace {
 
 std::variant<std::vector<void*>, std::string> lookupAll(Jit& jit,
                                                         const std::vector<std::string>& symbols) {
-  std::vector<void*> addresses;
-  for (const std::string& symbol : symbols) {
-    auto address = jit.lookup(symbol);
-    if (!address)
-      return llvm::toString(address.takeError());
-    addresses.push_back(*address);
-  }
-  return addresses;
+  auto addresses = jit.lookup(symbols);
+  if (!addresses)
+    return llvm::toString(addresses.takeError());
+  return std::move(*addresses);
+}
+
+/// Where `emitters` go when split into `parts` modules: round robin, so that the GEMM's similar
+/// kernels, which come one after another, spread over the parts.
+std::vector<std::vector<size_t>> partition(size_t emitters, size_t parts) {
+  std::vector<std::vector<size_t>> assigned(parts);
+  for (size_t i = 0; i < emitters; ++i)
+    assigned[i % parts].push_back(i);
+  return assigned;
 }
 
 } // namespace
 
 std::variant<std::vector<void*>, std::string>
-compileModule(Jit& jit, const std::string& moduleName,
-              const std::function<void(llvm::Module&)>& emit,
-              const std::vector<std::string>& symbols, std::string_view identity) {
-  std::string key;
-  if (const ObjectCache* cache = jit.cache(); cache && !identity.empty()) {
-    key = ObjectCache::key(identity, jit.isa());
-    if (std::optional<ObjectCache::Entry> cached = key.empty() ? std::nullopt : cache->load(key)) {
-      ++jit.cacheHits;
-      if (llvm::Error e = jit.addObject(std::move(cached->object), cached->dataLayout))
-        return llvm::toString(std::move(e));
+compileModules(Jit& jit, const std::string& moduleName,
+               const std::vector<std::function<void(llvm::Module&)>>& emitters,
+               const std::vector<std::string>& symbols, std::string_view identity) {
+  const char* dumpPath = std::getenv("NNC_DUMP_IR");
+  // A dump shows the whole code in one module.
+  size_t parts = dumpPath ? 1 : std::clamp<size_t>(emitters.size(), 1, jit.compileThreads());
+  std::vector<std::vector<size_t>> assigned = partition(emitters.size(), parts);
+
+  std::vector<std::string> keys(parts);
+  const ObjectCache* cache = jit.cache();
+  if (cache && !identity.empty()) {
+    for (size_t i = 0; i < parts; ++i) {
+      std::string partIdentity(identity);
+      if (parts > 1)
+        partIdentity += "\npart " + std::to_string(i) + " of " + std::to_string(parts);
+      keys[i] = ObjectCache::key(partIdentity, jit.isa());
+    }
+    std::vector<ObjectCache::Entry> entries;
+    for (const std::string& key : keys) {
+      std::optional<ObjectCache::Entry> cached = key.empty() ? std::nullopt : cache->load(key);
+      if (!cached)
+        break;
+      entries.push_back(std::move(*cached));
+    }
+    if (entries.size() == parts) {
+      for (ObjectCache::Entry& entry : entries) {
+        ++jit.cacheHits;
+        if (llvm::Error e = jit.addObject(std::move(entry.object), entry.dataLayout))
+          return llvm::toString(std::move(e));
+      }
       return lookupAll(jit, symbols);
     }
   }
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(moduleName, *context);
-  if (llvm::Error e = jit.prepare(*module))
-    return llvm::toString(std::move(e));
-  emit(*module);
-  if (const char* path = std::getenv("NNC_DUMP_IR")) {
-    std::error_code error;
-    llvm::raw_fd_ostream out(path, error);
-    if (!error)
-      module->print(out, nullptr);
+  for (size_t i = 0; i < parts; ++i) {
+    auto context = std::make_unique<llvm::LLVMContext>();
+    auto module = std::make_unique<llvm::Module>(
+        parts > 1 ? moduleName + "." + std::to_string(i) : moduleName, *context);
+    if (llvm::Error e = jit.prepare(*module))
+      return llvm::toString(std::move(e));
+    for (size_t emitter : assigned[i])
+      emitters[emitter](*module);
+    if (dumpPath) {
+      std::error_code error;
+      llvm::raw_fd_ostream out(dumpPath, error);
+      if (!error)
+        module->print(out, nullptr);
+    }
+    ++jit.compiled;
+    if (llvm::Error e =
+            jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), keys[i]))
+      return llvm::toString(std::move(e));
   }
-  ++jit.compiled;
-  if (llvm::Error e =
-          jit.add(llvm::orc::ThreadSafeModule(std::move(module), std::move(context)), key))
-    return llvm::toString(std::move(e));
+  // One lookup of every symbol, so that the modules compile at the same time.
   return lookupAll(jit, symbols);
+}
+
+std::variant<std::vector<void*>, std::string>
+compileModule(Jit& jit, const std::string& moduleName,
+              const std::function<void(llvm::Module&)>& emit,
+              const std::vector<std::string>& symbols, std::string_view identity) {
+  return compileModules(jit, moduleName, {emit}, symbols, identity);
 }
 
 std::variant<std::vector<UnaryKernel>, std::string>

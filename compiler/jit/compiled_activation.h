@@ -29,6 +29,13 @@ std::variant<std::vector<void*>, std::string>
 compileModule(Jit& jit, const std::string& moduleName,
               const std::function<void(llvm::Module&)>& emit,
               const std::vector<std::string>& symbols, std::string_view identity = {});
+/// The same with functions from several emitters, which may be split over modules
+/// compiled at the same time (Jit::compileThreads of them; one with NNC_DUMP_IR). Each part has
+/// its own cache entry; the code is loaded from the cache only when every part is there.
+std::variant<std::vector<void*>, std::string>
+compileModules(Jit& jit, const std::string& moduleName,
+               const std::vector<std::function<void(llvm::Module&)>>& emitters,
+               const std::vector<std::string>& symbols, std::string_view identity = {});
 
 /// `void kernel(const float* x, float* y, int64_t n)`: y[i] = f(x[i]) for i < n.
 using UnaryKernel = void (*)(const float*, float*, int64_t);

@@ -8,6 +8,7 @@
 #include <llvm/IR/Module.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -38,6 +39,10 @@ struct GemmKernel {
 std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa);
 /// Emits every function of gemmKernelNames into `module`.
 void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa);
+/// The same, one emitter per function, in that order; they refer to `isa`, which must outlive
+/// them.
+using GemmEmitter = std::function<void(llvm::Module&)>;
+std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa);
 /// The GemmKernel from the compiled addresses of gemmKernelNames(isa), in that order.
 GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses);
 

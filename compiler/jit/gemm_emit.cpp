@@ -5,13 +5,25 @@
 
 namespace nnc::jit {
 
-void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa) {
+std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa) {
   codegen::GemmTile tile = codegen::gemmTile(isa);
-  codegen::emitGemmKernel(module, "gemm", isa);
+  std::vector<GemmEmitter> emitters;
+  emitters.push_back(
+      [&isa](llvm::Module& module) { codegen::emitGemmKernel(module, "gemm", isa); });
   for (unsigned r = 1; r < tile.mr; ++r)
-    codegen::emitGemmKernel(module, "gemm.r" + std::to_string(r), isa, nullptr, r);
+    emitters.push_back([&isa, r](llvm::Module& module) {
+      codegen::emitGemmKernel(module, "gemm.r" + std::to_string(r), isa, nullptr, r);
+    });
   for (unsigned v = 1; v < tile.nr / isa.vectorWidth; ++v)
-    codegen::emitGemmKernel(module, "gemm.v" + std::to_string(v), isa, nullptr, 0, v);
+    emitters.push_back([&isa, v](llvm::Module& module) {
+      codegen::emitGemmKernel(module, "gemm.v" + std::to_string(v), isa, nullptr, 0, v);
+    });
+  return emitters;
+}
+
+void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa) {
+  for (const GemmEmitter& emit : gemmKernelEmitters(isa))
+    emit(module);
 }
 
 } // namespace nnc::jit

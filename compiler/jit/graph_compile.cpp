@@ -1,5 +1,5 @@
-// The graph runner's code from the JIT: a KernelPlan emitted as one LLVM module and compiled
-// (or loaded from the compile cache).
+// The graph runner's code from the JIT: a KernelPlan emitted as LLVM modules and compiled (or
+// loaded from the compile cache).
 #include "compiler/jit/graph_runner.h"
 
 #include "compiler/codegen/activation_kernels.h"
@@ -16,23 +16,42 @@
 
 namespace nnc::jit {
 
-void emitKernels(llvm::Module& module, const KernelPlan& plan, const codegen::TargetIsa& isa) {
+std::vector<KernelEmitter> kernelEmitters(const KernelPlan& plan, const codegen::TargetIsa& isa) {
+  std::vector<KernelEmitter> emitters;
   for (const KernelRequest& request : plan.activations)
-    codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
+    emitters.push_back([&request, &isa](llvm::Module& module) {
+      codegen::emitActivationKernel(module, request.name, isa, request.op, request.attrs);
+    });
   for (size_t k = 0; k < plan.fused.size(); ++k)
-    codegen::emitFusedKernel(module, plan.symbols[plan.firstFused + k], isa, plan.fused[k]);
+    emitters.push_back([&plan, &isa, k](llvm::Module& module) {
+      codegen::emitFusedKernel(module, plan.symbols[plan.firstFused + k], isa, plan.fused[k]);
+    });
   for (size_t e = 0; e < plan.gemmEpilogues.size(); ++e)
-    codegen::emitGemmKernel(module, plan.symbols[plan.firstGemmEpilogue + e], isa,
-                            &plan.gemmEpilogues[e]);
+    emitters.push_back([&plan, &isa, e](llvm::Module& module) {
+      codegen::emitGemmKernel(module, plan.symbols[plan.firstGemmEpilogue + e], isa,
+                              &plan.gemmEpilogues[e]);
+    });
   if (plan.gemm)
-    emitGemmKernels(module, isa);
+    for (GemmEmitter& emitter : gemmKernelEmitters(isa))
+      emitters.push_back(std::move(emitter));
   for (size_t d = 0; d < plan.depthwise.size(); ++d)
-    codegen::emitDepthwiseKernel(module, plan.symbols[plan.firstDepthwise + d], isa,
-                                 plan.depthwise[d]);
+    emitters.push_back([&plan, &isa, d](llvm::Module& module) {
+      codegen::emitDepthwiseKernel(module, plan.symbols[plan.firstDepthwise + d], isa,
+                                   plan.depthwise[d]);
+    });
   for (size_t d = 0; d < plan.dot.size(); ++d)
-    codegen::emitDotKernel(module, plan.symbols[plan.firstDot + d], isa, plan.dot[d]);
+    emitters.push_back([&plan, &isa, d](llvm::Module& module) {
+      codegen::emitDotKernel(module, plan.symbols[plan.firstDot + d], isa, plan.dot[d]);
+    });
   if (plan.prelu)
-    codegen::emitPreluKernel(module, "prelu", isa);
+    emitters.push_back(
+        [&isa](llvm::Module& module) { codegen::emitPreluKernel(module, "prelu", isa); });
+  return emitters;
+}
+
+void emitKernels(llvm::Module& module, const KernelPlan& plan, const codegen::TargetIsa& isa) {
+  for (const KernelEmitter& emit : kernelEmitters(plan, isa))
+    emit(module);
 }
 
 GraphRunner::GraphRunner(const ir::Graph& graph, const codegen::TargetIsa& isa, Weights weights,
@@ -49,9 +68,8 @@ std::vector<void*> GraphRunner::compileWithJit(const KernelPlan& plan,
   if (!created)
     throw runtime::UserError(llvm::toString(created.takeError()));
   jit_ = std::move(*created);
-  auto compiled = compileModule(
-      *jit_, graph_.name(), [&](llvm::Module& module) { emitKernels(module, plan, isa); },
-      plan.symbols, codeIdentity(plan));
+  auto compiled = compileModules(*jit_, graph_.name(), kernelEmitters(plan, isa), plan.symbols,
+                                 codeIdentity(plan));
   if (auto* problem = std::get_if<std::string>(&compiled))
     throw runtime::UserError(*problem);
   codeFromCache_ = jit_->cacheHits > 0 && jit_->compiled == 0;

@@ -12,9 +12,11 @@
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace nnc::jit {
 
@@ -113,7 +115,9 @@ private:
   std::set<std::string> keys_;
 };
 
-Jit::Jit(codegen::TargetIsa isa, const ObjectCache* cache) : isa_(std::move(isa)), cache_(cache) {}
+Jit::Jit(codegen::TargetIsa isa, const ObjectCache* cache)
+    : isa_(std::move(isa)), cache_(cache),
+      compileThreads_(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)) {}
 Jit::~Jit() = default;
 
 namespace {
@@ -156,6 +160,7 @@ llvm::Error Jit::start(std::optional<llvm::DataLayout> layout) {
   // The CPU and its features come from the ISA (detecting the host's features for every JIT
   // cost a millisecond).
   llvm::orc::JITTargetMachineBuilder machine = machineFor(isa_);
+  bool compiling = !layout;
   if (!layout) {
     initializeLlvmOnce();
     auto computed = dataLayoutFor(machine);
@@ -177,6 +182,8 @@ llvm::Error Jit::start(std::optional<llvm::DataLayout> layout) {
             initializeLlvmOnce();
             return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(target), storing);
           });
+  if (compiling && compileThreads_ > 1)
+    builder.setNumCompileThreads(compileThreads_);
   auto created = builder.create();
   if (!created)
     return created.takeError();
@@ -237,6 +244,31 @@ llvm::Expected<void*> Jit::lookup(llvm::StringRef name) {
   if (!symbol)
     return symbol.takeError();
   return symbol->toPtr<void*>();
+}
+
+llvm::Expected<std::vector<void*>> Jit::lookup(const std::vector<std::string>& names) {
+  if (names.empty())
+    return std::vector<void*>();
+  if (!jit_)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no code was added to the JIT before looking up " +
+                                       names.front());
+  llvm::orc::SymbolLookupSet wanted;
+  std::vector<llvm::orc::SymbolStringPtr> interned;
+  std::set<std::string_view> seen;
+  for (const std::string& name : names) {
+    interned.push_back(jit_->mangleAndIntern(name));
+    if (seen.insert(name).second)
+      wanted.add(interned.back());
+  }
+  auto found = jit_->getExecutionSession().lookup(
+      llvm::orc::makeJITDylibSearchOrder(&jit_->getMainJITDylib()), std::move(wanted));
+  if (!found)
+    return found.takeError();
+  std::vector<void*> addresses;
+  for (const llvm::orc::SymbolStringPtr& symbol : interned)
+    addresses.push_back(found->at(symbol).getAddress().toPtr<void*>());
+  return addresses;
 }
 
 } // namespace nnc::jit

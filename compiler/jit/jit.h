@@ -10,6 +10,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace nnc::jit {
 
@@ -48,15 +50,23 @@ public:
   int compiled = 0;
   /// The address of a compiled function.
   llvm::Expected<void*> lookup(llvm::StringRef name);
+  /// The addresses of `names`, in order, from one lookup: modules that define them compile at
+  /// the same time, on up to compileThreads() threads.
+  llvm::Expected<std::vector<void*>> lookup(const std::vector<std::string>& names);
+  /// How many modules this JIT compiles at once: the hardware threads, at most 4.
+  unsigned compileThreads() const { return compileThreads_; }
 
 private:
   class Storing;
   Jit(codegen::TargetIsa isa, const ObjectCache* cache);
-  /// Makes the LLJIT (once), with `layout` or else the one LLVM computes for the target.
+  /// Makes the LLJIT (once), with `layout` or else the one LLVM computes for the target. Without
+  /// a layout, it is made for compiling, with compileThreads(); with one, for loading cached
+  /// code, without threads.
   llvm::Error start(std::optional<llvm::DataLayout> layout);
 
   codegen::TargetIsa isa_;
   const ObjectCache* cache_ = nullptr;
+  unsigned compileThreads_ = 1;
   std::unique_ptr<Storing> storing_; ///< hands compiled objects to cache_
   std::unique_ptr<llvm::orc::LLJIT> jit_;
 };

@@ -9,6 +9,7 @@
 #include "compiler/jit/compiled_activation.h"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,12 @@ struct KernelPlan {
 /// plans with the same identity compile to the same module. The compile cache's key.
 std::string codeIdentity(const KernelPlan& plan);
 
+/// Emits some of a plan's functions into a module.
+using KernelEmitter = std::function<void(llvm::Module&)>;
+/// The plan's functions as units of emission, in a fixed order: each writes one function (with
+/// internal helpers of its own) that calls no other, so any grouping of them into modules
+/// compiles. They refer to `plan` and `isa`, which must outlive them.
+std::vector<KernelEmitter> kernelEmitters(const KernelPlan& plan, const codegen::TargetIsa& isa);
 /// Emits every function of `plan` into `module`, each under its symbol.
 void emitKernels(llvm::Module& module, const KernelPlan& plan, const codegen::TargetIsa& isa);
 

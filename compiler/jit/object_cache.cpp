@@ -7,6 +7,7 @@
 #include <llvm/Config/llvm-config.h>
 #include <llvm/Support/BLAKE3.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -93,7 +94,10 @@ void ObjectCache::store(const std::string& key, const EntryRef& entry) const {
     payload += static_cast<char>(layoutBytes >> (8 * i));
   payload += entry.dataLayout;
   payload += entry.object.getBuffer();
-  std::string temporary = path(key) + ".tmp" + std::to_string(::getpid());
+  // Unique to the process and the call: threads of one process may store at the same time.
+  static std::atomic<uint64_t> calls{0};
+  std::string temporary = path(key) + ".tmp" + std::to_string(::getpid()) + "." +
+                          std::to_string(calls.fetch_add(1, std::memory_order_relaxed));
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     auto hash = hashOf(payload);
