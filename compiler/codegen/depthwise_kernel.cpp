@@ -102,14 +102,54 @@ private:
     llvm::Value* at = b_.CreateGEP(f32_, row.at, b_.getInt64(first));
     if (!shape_.direct)
       return b_.CreateAlignedLoad(type, at, llvm::Align(4));
-    std::vector<llvm::Constant*> inside;
-    for (unsigned lane = 0; lane < lanes; ++lane) {
-      int64_t column = first + lane;
-      inside.push_back(b_.getInt1(column >= 0 && column < shape_.inW));
+    // One masked load per vector, and none where every column is outside the plane. A masked
+    // load wider than a vector, left for LLVM 19's X86 back end to split, lost its mask: on
+    // AVX2 the half of a strided row's load past the plane's right edge became a plain load of
+    // the next row (a wrong output; found by a conv2d sweep against PyTorch).
+    auto* piece = llvm::FixedVectorType::get(f32_, width_);
+    llvm::Value* zero = llvm::Constant::getNullValue(piece);
+    std::vector<llvm::Value*> pieces;
+    for (int64_t start = 0; start < int64_t{lanes}; start += width_) {
+      std::vector<llvm::Constant*> inside;
+      bool any = false;
+      for (int64_t lane = 0; lane < int64_t{width_}; ++lane) {
+        int64_t column = first + start + lane;
+        bool in = start + lane < int64_t{lanes} && column >= 0 && column < shape_.inW;
+        inside.push_back(b_.getInt1(in));
+        any |= in;
+      }
+      if (!any) {
+        pieces.push_back(zero);
+        continue;
+      }
+      llvm::Value* mask =
+          b_.CreateAnd(llvm::ConstantVector::get(inside), b_.CreateVectorSplat(width_, row.inside));
+      pieces.push_back(b_.CreateMaskedLoad(piece, b_.CreateConstGEP1_64(f32_, at, start),
+                                           llvm::Align(4), mask, zero));
     }
-    llvm::Value* mask =
-        b_.CreateAnd(llvm::ConstantVector::get(inside), b_.CreateVectorSplat(lanes, row.inside));
-    return b_.CreateMaskedLoad(type, at, llvm::Align(4), mask, llvm::Constant::getNullValue(type));
+    return concatenate(pieces, lanes);
+  }
+
+  /// The first `lanes` lanes of `pieces` (vectors of width_) put end to end.
+  llvm::Value* concatenate(std::vector<llvm::Value*> pieces, unsigned lanes) {
+    // Pairwise, with an all-zero vector making the count even, until one is left.
+    while (pieces.size() > 1) {
+      if (pieces.size() % 2 != 0)
+        pieces.push_back(llvm::Constant::getNullValue(pieces.back()->getType()));
+      std::vector<llvm::Value*> joined;
+      for (size_t i = 0; i < pieces.size(); i += 2) {
+        auto size = llvm::cast<llvm::FixedVectorType>(pieces[i]->getType())->getNumElements();
+        std::vector<int> both;
+        for (unsigned lane = 0; lane < 2 * size; ++lane)
+          both.push_back(static_cast<int>(lane));
+        joined.push_back(b_.CreateShuffleVector(pieces[i], pieces[i + 1], both));
+      }
+      pieces = std::move(joined);
+    }
+    std::vector<int> first;
+    for (unsigned lane = 0; lane < lanes; ++lane)
+      first.push_back(static_cast<int>(lane));
+    return b_.CreateShuffleVector(pieces.front(), first);
   }
 
   /// The inputs of tap column kw for chunk c of an output row, input row `offset`. With a
@@ -142,6 +182,13 @@ private:
     }
     if (shift == 0)
       return stream;
+    if (shift >= int64_t{width_}) {
+      // Past the phase's next vector (a dilation wider than the stride): gathered directly.
+      std::vector<int> lanes;
+      for (int64_t j = 0; j < int64_t{width_}; ++j)
+        lanes.push_back(static_cast<int>(at + j * s));
+      return b_.CreateShuffleVector(wide, lanes);
+    }
     std::vector<int> next, shifted;
     for (int64_t j = 0; j < int64_t{width_}; ++j) {
       next.push_back(j < shift ? static_cast<int>(phase + (width_ + j) * s) : llvm::PoisonMaskElem);

@@ -219,7 +219,14 @@ TEST_P(DepthwiseTest, MatchesTheRuntime) {
                  // Strided taps that shift their phase by whole lanes: dilation with a stride,
                  // and a 5x5 kernel whose taps alternate between the two phases.
                  Case{2, 3, 1, 19, 37, 3, 2, 2, 2}, Case{1, 2, 1, 23, 50, 3, 3, 1, 2},
-                 Case{2, 2, 1, 21, 45, 5, 2, 2, 1}}) {
+                 Case{2, 2, 1, 21, 45, 5, 2, 2, 1},
+                 // Taps shifted by 6, 8 and 16 lanes (a dilation wider than the stride): up to
+                 // and past the phase's next vector on each ISA.
+                 Case{1, 2, 1, 9, 40, 5, 2, 2, 3}, Case{1, 2, 1, 18, 60, 5, 2, 1, 4},
+                 Case{1, 1, 1, 34, 80, 5, 2, 0, 8},
+                 // A strided row whose load ends past the plane's right edge, the row below
+                 // right after it in memory.
+                 Case{1, 1, 1, 2, 38, 1, 2, 2, 1}, Case{2, 3, 1, 5, 38, 3, 2, 2, 1}}) {
     int64_t oh = (c.h + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
     int64_t ow = (c.w + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride + 1;
     int64_t out = c.channels * c.multiplier;
