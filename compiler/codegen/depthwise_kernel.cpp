@@ -2,6 +2,7 @@
 
 #include "compiler/codegen/elementwise_loop.h"
 
+#include <llvm/Analysis/VectorUtils.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
@@ -127,29 +128,12 @@ private:
       pieces.push_back(b_.CreateMaskedLoad(piece, b_.CreateConstGEP1_64(f32_, at, start),
                                            llvm::Align(4), mask, zero));
     }
-    return concatenate(pieces, lanes);
-  }
-
-  /// The first `lanes` lanes of `pieces` (vectors of width_) put end to end.
-  llvm::Value* concatenate(std::vector<llvm::Value*> pieces, unsigned lanes) {
-    // Pairwise, with an all-zero vector making the count even, until one is left.
-    while (pieces.size() > 1) {
-      if (pieces.size() % 2 != 0)
-        pieces.push_back(llvm::Constant::getNullValue(pieces.back()->getType()));
-      std::vector<llvm::Value*> joined;
-      for (size_t i = 0; i < pieces.size(); i += 2) {
-        auto size = llvm::cast<llvm::FixedVectorType>(pieces[i]->getType())->getNumElements();
-        std::vector<int> both;
-        for (unsigned lane = 0; lane < 2 * size; ++lane)
-          both.push_back(static_cast<int>(lane));
-        joined.push_back(b_.CreateShuffleVector(pieces[i], pieces[i + 1], both));
-      }
-      pieces = std::move(joined);
-    }
-    std::vector<int> first;
+    llvm::Value* joined =
+        pieces.size() == 1 ? pieces.front() : llvm::concatenateVectors(b_, pieces);
+    std::vector<int> kept; // the first `lanes` of the vectors' lanes
     for (unsigned lane = 0; lane < lanes; ++lane)
-      first.push_back(static_cast<int>(lane));
-    return b_.CreateShuffleVector(pieces.front(), first);
+      kept.push_back(static_cast<int>(lane));
+    return b_.CreateShuffleVector(joined, kept);
   }
 
   /// The inputs of tap column kw for chunk c of an output row, input row `offset`. With a

@@ -236,16 +236,6 @@ llvm::Error Jit::addObject(std::unique_ptr<llvm::MemoryBuffer> object, llvm::Str
   return jit_->addObjectFile(std::move(object));
 }
 
-llvm::Expected<void*> Jit::lookup(llvm::StringRef name) {
-  if (!jit_)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "no code was added to the JIT before looking up " + name);
-  auto symbol = jit_->lookup(name);
-  if (!symbol)
-    return symbol.takeError();
-  return symbol->toPtr<void*>();
-}
-
 llvm::Expected<std::vector<void*>> Jit::lookup(const std::vector<std::string>& names) {
   if (names.empty())
     return std::vector<void*>();

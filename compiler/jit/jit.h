@@ -48,10 +48,8 @@ public:
   /// Modules that compileModule loaded from the cache, and that it compiled.
   int cacheHits = 0;
   int compiled = 0;
-  /// The address of a compiled function.
-  llvm::Expected<void*> lookup(llvm::StringRef name);
-  /// The addresses of `names`, in order, from one lookup: modules that define them compile at
-  /// the same time, on up to compileThreads() threads.
+  /// The addresses of compiled functions `names`, in order, from one lookup: modules that
+  /// define them compile at the same time, on up to compileThreads() threads.
   llvm::Expected<std::vector<void*>> lookup(const std::vector<std::string>& names);
   /// How many modules this JIT compiles at once: the hardware threads, at most 4.
   unsigned compileThreads() const { return compileThreads_; }
