@@ -66,6 +66,10 @@ bool FoldBatchNorm::run(ir::Graph& graph, const PassContext&) {
     graph.addFoldedWeight(std::move(scaled));
     graph.addFoldedWeight(std::move(shifted));
     graph.replaceAllUses(normalized, input);
+    // The layer's result now has the batchnorm's users: a second batchnorm after this one
+    // folds only if it is their only one.
+    uses[input] = uses[normalized];
+    uses[normalized] = 0;
     changed = true;
   }
   if (changed)
