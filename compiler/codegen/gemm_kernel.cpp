@@ -28,37 +28,59 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
-  llvm::Function* kernel =
-      declareKernel(module, name, isa, {ptr, i64, ptr, ptr, ptr, i64, i64, ptr, ptr, ptr});
+  llvm::Function* kernel = declareKernel(
+      module, name, isa, {ptr, i64, ptr, ptr, ptr, i64, i64, ptr, ptr, ptr, i64, i64});
   auto args = kernel->arg_begin();
   llvm::Value* aRows = &*args++;
   llvm::Value* aStride = &*args++;
   llvm::Value* bases = &*args++;
   llvm::Value* offsets = &*args++;
-  llvm::Value* c = &*args++;
+  llvm::Value* firstC = &*args++;
   llvm::Value* ldc = &*args++;
   llvm::Value* k = &*args++;
   llvm::Value* colBias = &*args++;
-  llvm::Value* rowBias = &*args++;
-  llvm::Value* leaves = &*args;
+  llvm::Value* firstRowBias = &*args++;
+  llvm::Value* leaves = &*args++;
+  llvm::Value* panels = &*args++;
+  llvm::Value* panelStep = &*args;
 
-  auto* entry = llvm::BasicBlock::Create(context, "entry", kernel);
+  auto* start = llvm::BasicBlock::Create(context, "start", kernel);
+  auto* entry = llvm::BasicBlock::Create(context, "panel", kernel);
   auto* loop = llvm::BasicBlock::Create(context, "k.loop", kernel);
   auto* done = llvm::BasicBlock::Create(context, "k.done", kernel);
-  llvm::IRBuilder<> builder(entry);
+  llvm::IRBuilder<> builder(start);
   llvm::Type* f32 = builder.getFloatTy();
   auto* vector = llvm::FixedVectorType::get(f32, width);
   llvm::Value* zero = llvm::Constant::getNullValue(vector);
-  // Where each row of A starts (element p is p·aStride further), and where each vector of B's
-  // columns starts (row p of it is offsets[p] further).
-  std::vector<llvm::Value*> rowBase;
+  // Where each row of A starts in the first panel (element p is p·aStride further), and where
+  // each vector of B's columns starts (row p of it is offsets[p] further).
+  std::vector<llvm::Value*> firstRows;
   for (unsigned r = 0; r < tile.mr; ++r)
-    rowBase.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, aRows, r),
-                                                llvm::Align(8), "a.row"));
+    firstRows.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, aRows, r),
+                                                  llvm::Align(8), "a.row"));
   std::vector<llvm::Value*> columnBase;
   for (unsigned v = 0; v < vectors; ++v)
     columnBase.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, bases, v),
                                                    llvm::Align(8), "b.base"));
+  std::vector<llvm::Value*> firstLeaves;
+  if (epilogue)
+    for (size_t l = 0; l < epilogue->leaves.size(); ++l)
+      firstLeaves.push_back(builder.CreateAlignedLoad(
+          ptr, builder.CreateConstGEP1_64(ptr, leaves, l), llvm::Align(8)));
+  builder.CreateBr(entry);
+
+  // The panel loop: tile q covers rows q·MR.. of C, reads A's rows panelStep·q further, and
+  // its epilogue's per-row and matrix leaves as many rows further.
+  builder.SetInsertPoint(entry);
+  llvm::PHINode* panel = builder.CreatePHI(i64, 2, "q");
+  panel->addIncoming(builder.getInt64(0), start);
+  llvm::Value* firstRow = builder.CreateMul(panel, builder.getInt64(tile.mr));
+  llvm::Value* rowOffset = builder.CreateMul(firstRow, ldc);
+  llvm::Value* c = builder.CreateGEP(f32, firstC, rowOffset);
+  llvm::Value* rowBias = builder.CreateGEP(f32, firstRowBias, firstRow);
+  std::vector<llvm::Value*> rowBase;
+  for (llvm::Value* first : firstRows)
+    rowBase.push_back(builder.CreateGEP(f32, first, builder.CreateMul(panel, panelStep)));
   builder.CreateCondBr(builder.CreateICmpSGT(k, builder.getInt64(0)), loop, done);
 
   // The k loop: the accumulators are phis, one per (row, vector of columns).
@@ -122,7 +144,7 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   }
   auto* withRows = llvm::BasicBlock::Create(context, "row.bias", kernel);
   auto* store = llvm::BasicBlock::Create(context, "store", kernel);
-  builder.CreateCondBr(builder.CreateIsNotNull(rowBias), withRows, store);
+  builder.CreateCondBr(builder.CreateIsNotNull(firstRowBias), withRows, store);
   builder.SetInsertPoint(withRows);
   biased.clear();
   for (unsigned r = 0; r < tile.mr; ++r) {
@@ -141,12 +163,17 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
     merged->addIncoming(biased[i], withRows);
     results.push_back(merged);
   }
-  // The epilogue's leaves: their pointers, then per row its scalars and per vector its columns.
+  // The epilogue's leaves for this panel: per row its scalars and per vector its columns.
   std::vector<llvm::Value*> leafBase;
   if (epilogue)
-    for (size_t l = 0; l < epilogue->leaves.size(); ++l)
-      leafBase.push_back(builder.CreateAlignedLoad(ptr, builder.CreateConstGEP1_64(ptr, leaves, l),
-                                                   llvm::Align(8)));
+    for (size_t l = 0; l < epilogue->leaves.size(); ++l) {
+      llvm::Value* base = firstLeaves[l];
+      if (epilogue->leaves[l] == TileLeaf::RowScalar)
+        base = builder.CreateGEP(f32, base, firstRow);
+      else if (epilogue->leaves[l] == TileLeaf::Matrix)
+        base = builder.CreateGEP(f32, base, rowOffset);
+      leafBase.push_back(base);
+    }
   auto leafValue = [&](size_t l, unsigned r, unsigned v, llvm::Value* accumulator) {
     switch (epilogue->leaves[l]) {
     case TileLeaf::Accumulator:
@@ -184,6 +211,11 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
                                  llvm::Align(4));
     }
   }
+  llvm::Value* nextPanel = builder.CreateAdd(panel, builder.getInt64(1));
+  panel->addIncoming(nextPanel, builder.GetInsertBlock());
+  auto* exit = llvm::BasicBlock::Create(context, "exit", kernel);
+  builder.CreateCondBr(builder.CreateICmpSLT(nextPanel, panels), entry, exit);
+  builder.SetInsertPoint(exit);
   builder.CreateRetVoid();
   return kernel;
 }

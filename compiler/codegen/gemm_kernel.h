@@ -37,11 +37,14 @@ struct GemmEpilogue {
 
 /// Emits `void name(const float* const* a, int64_t aStride, const float* const* b,
 /// const int64_t* offsets, float* c, int64_t ldc, int64_t k, const float* colBias,
-/// const float* rowBias, const float* const* leaves)`:
+/// const float* rowBias, const float* const* leaves, int64_t panels, int64_t panelStep)`:
 ///   c[r·ldc + v·W + l] = Σ_{p<k} a[r][p·aStride]·b[v][offsets[p] + l] + colBias[v·W + l]
 ///                        + rowBias[r]
 /// for the MR rows r and the W lanes l of each of the NR / W column vectors v, with each bias
-/// left out when its pointer is null. Both operands are read where they lie: row r of A from
+/// left out when its pointer is null; then the same for the next `panels` - 1 tiles below, the
+/// q-th with rows a[r] + q·panelStep of A, c, rowBias and the RowScalar and Matrix leaves q·MR
+/// rows further (a column of tiles in one call: a short product's tile costs about as much
+/// as a call). `panels` >= 1. Both operands are read where they lie: row r of A from
 /// a[r] with a stride (MR for panels packed k-major, 1 for a row-major matrix such as a dense
 /// layer's input, which then needs no packing), and vector v of B's row p at b[v] + offsets[p],
 /// so that one kernel reads panels packed k-major (b[v] = panel + v·W, offsets[p] = p·NR) and a

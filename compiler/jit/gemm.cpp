@@ -130,22 +130,34 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
       [&](int64_t begin, int64_t end) {
         alignas(64) float edge[8 * 64];
         std::vector<const float*> leaves(inRegisters ? inRegisters->layouts.size() : 0);
-        for (int64_t task = begin; task < end; ++task) {
-          int64_t nq = task / mPanels, mq = task % mPanels;
+        // A tile of a short product (a 1x1 convolution of 16 channels: 16 multiply-adds per
+        // accumulator) takes about as long as finding its operands and calling the kernel, so
+        // B's columns are found once per column of tiles, and the whole tiles of a column go
+        // to the kernel in one call, which steps through A's panels itself.
+        const float* columns[kMaxTileVectors];
+        const float* aRows[kMaxTileRows];
+        int64_t cols = 0, columnsOf = -1;
+        const int64_t wholePanels = m / tile.mr;
+        const int64_t panelStep = a.panelRows ? a.k * a.panelRows : tile.mr * a.rowPitch;
+        // Task nq·mPanels + mq: the tile's column and row panels.
+        int64_t nq = begin / mPanels, mq = begin % mPanels;
+        for (int64_t task = begin; task < end;) {
           int64_t i0 = mq * tile.mr, j0 = nq * tile.nr;
           int64_t rows = std::min<int64_t>(tile.mr, m - i0);
-          int64_t cols = std::min<int64_t>(tile.nr, n - j0);
-          const float* columns[kMaxTileVectors];
-          for (int64_t v = 0; v * width < cols; ++v)
-            columns[v] = b.column(j0 + v * width);
+          if (nq != columnsOf) {
+            columnsOf = nq;
+            cols = std::min<int64_t>(tile.nr, n - j0);
+            for (int64_t v = 0; v * width < cols; ++v)
+              columns[v] = b.column(j0 + v * width);
+          }
           // Rows past the last repeat it: only an edge tile computed into a buffer reads them.
-          const float* aRows[kMaxTileRows];
           for (int64_t r = 0; r < tile.mr; ++r)
             aRows[r] = a.row(std::min(i0 + r, m - 1));
           const float* rowBiasHere = rowBias ? rowBias + i0 : nullptr;
           const float* colBiasHere = colBias ? colBias + j0 : nullptr;
           float* target = c + i0 * ldc + j0;
           bool whole = rows == tile.mr && cols == tile.nr;
+          int64_t panels = whole ? std::min(end - task, wholePanels - mq) : 1;
           if (whole && inRegisters) {
             for (size_t l = 0; l < leaves.size(); ++l) {
               const float* origin = inRegisters->origins[l];
@@ -165,18 +177,16 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
               leaves[l] = origin;
             }
             inRegisters->kernel(aRows, a.stride(), columns, b.offsets, target, ldc, a.k,
-                                colBiasHere, rowBiasHere, leaves.data());
-            continue;
-          }
-          if (whole) {
+                                colBiasHere, rowBiasHere, leaves.data(), panels, panelStep);
+          } else if (whole) {
             kernel.fn(aRows, a.stride(), columns, b.offsets, target, ldc, a.k, colBiasHere,
-                      rowBiasHere, nullptr);
+                      rowBiasHere, nullptr, panels, panelStep);
           } else if (cols == tile.nr) {
             // The last rows (a batch of one, a layer of 16 channels): a kernel that computes
             // and stores just those.
             kernel.rows[static_cast<size_t>(rows - 1)](aRows, a.stride(), columns, b.offsets,
                                                        target, ldc, a.k, colBiasHere, rowBiasHere,
-                                                       nullptr);
+                                                       nullptr, 1, 0);
           } else {
             // An edge tile: computed whole into a buffer (biases read past the end only
             // through padded copies), then its valid part copied out.
@@ -198,14 +208,20 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
                 edgeKernel = kernel.narrow[vectors - 1];
             }
             edgeKernel(aRows, a.stride(), columns, b.offsets, edge, tile.nr, a.k, colBiasHere,
-                       rowBiasHere, nullptr);
+                       rowBiasHere, nullptr, 1, 0);
             for (int64_t r = 0; r < rows; ++r)
               std::memcpy(target + r * ldc, edge + r * tile.nr,
                           static_cast<size_t>(cols) * sizeof(float));
           }
-          if (epilogue)
-            for (int64_t r = 0; r < rows; ++r)
+          if (epilogue && !(whole && inRegisters))
+            for (int64_t r = 0; r < (panels - 1) * tile.mr + rows; ++r)
               epilogue.apply(epilogue.context, output, start + (i0 + r) * ldc + j0, cols);
+          task += panels;
+          mq += panels;
+          if (mq == mPanels) {
+            mq = 0;
+            ++nq;
+          }
         }
       },
       grain);

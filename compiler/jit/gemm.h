@@ -16,11 +16,11 @@
 
 namespace nnc::jit {
 
-/// `void kernel(a, aStride, b, offsets, c, ldc, k, colBias, rowBias, leaves)`: see
-/// codegen/gemm_kernel.h.
+/// `void kernel(a, aStride, b, offsets, c, ldc, k, colBias, rowBias, leaves, panels,
+/// panelStep)`: see codegen/gemm_kernel.h.
 using GemmKernelFn = void (*)(const float* const*, int64_t, const float* const*, const int64_t*,
                               float*, int64_t, int64_t, const float*, const float*,
-                              const float* const*);
+                              const float* const*, int64_t, int64_t);
 
 /// The compiled micro-kernels of one tile shape: the whole tile; row variants rows[r - 1]
 /// computing and storing only the first r rows, for the last tile of an M that is not a multiple

@@ -192,6 +192,89 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
   EXPECT_EQ(dense, 2) << "the cases that run as dense layers are not the two meant to";
 }
 
+/// The leaves of an epilogue in registers, y = acc·scale[row] + shift[column] + residual, for
+/// the edge tiles that take the runtime's epilogue instead (offsets into a [rows, columns]
+/// output per image).
+struct LeafEpilogue {
+  const float* scale;
+  const float* shift;
+  const float* residual;
+  int64_t rows, columns;
+
+  static void apply(const void* context, float* y, int64_t offset, int64_t count) {
+    const auto& e = *static_cast<const LeafEpilogue*>(context);
+    for (int64_t i = offset; i < offset + count; ++i) {
+      int64_t row = i / e.columns % e.rows, column = i % e.columns;
+      y[i] = std::fma(y[i], e.scale[row], e.shift[column]) + e.residual[i];
+    }
+  }
+};
+
+/// Whole tiles go to the kernel a column of tiles at a time; each must read its own rows of A
+/// (packed panels for a convolution, a row-major input for a dense layer) and its own row and
+/// matrix leaves.
+TEST_P(GemmTest, EpilogueLeavesFollowEveryTileOfAColumn) {
+  std::vector<codegen::TileLeaf> layouts = {
+      codegen::TileLeaf::Accumulator, codegen::TileLeaf::RowScalar, codegen::TileLeaf::ColumnVector,
+      codegen::TileLeaf::Matrix};
+  codegen::FusedStep norm{ir::OpKind::BatchNorm,
+                          {},
+                          {codegen::FusedExpression::leaf(0), codegen::FusedExpression::leaf(1),
+                           codegen::FusedExpression::leaf(2)}};
+  codegen::FusedStep residual{ir::OpKind::Add, {}, {0, codegen::FusedExpression::leaf(3)}};
+  codegen::GemmEpilogue expression{
+      codegen::FusedExpression{std::vector<bool>(4, false), {norm, residual}}, layouts};
+  auto compiled = jit::compileModule(
+      *jit_, "leaves",
+      [&](llvm::Module& m) { codegen::emitGemmKernel(m, "gemm.leaves", isa_, &expression); },
+      {"gemm.leaves"});
+  ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
+      << std::get<std::string>(compiled);
+  auto fn = reinterpret_cast<jit::GemmKernelFn>(std::get<std::vector<void*>>(compiled)[0]);
+
+  // Rows: three whole panels and two more; columns: three tiles of 64 on AVX-512 (more on the
+  // narrower ISAs), the last one partial for the dense layer.
+  const int64_t batch = 2, in = 5, rows = 20, side = 12;
+  for (bool dense : {false, true}) {
+    int64_t columns = dense ? 150 : side * side, images = dense ? 1 : batch;
+    const int64_t m = rows, k = in;
+    std::vector<float> x =
+        randomFloats(static_cast<size_t>(images * k * (dense ? m : columns)), 12);
+    std::vector<float> w = randomFloats(static_cast<size_t>((dense ? columns : rows) * k), 13);
+    std::vector<float> bias = randomFloats(static_cast<size_t>(dense ? columns : rows), 14);
+    std::vector<float> scale = randomFloats(static_cast<size_t>(m), 15);
+    std::vector<float> shift = randomFloats(static_cast<size_t>(columns), 16);
+    std::vector<float> matrix = randomFloats(static_cast<size_t>(images * m * columns), 17);
+    std::vector<float> plain(matrix.size()), got(matrix.size());
+    LeafEpilogue leaves{scale.data(), shift.data(), matrix.data(), m, columns};
+    runtime::Epilogue edges{LeafEpilogue::apply, &leaves};
+    jit::TileEpilogue inRegisters{
+        fn, layouts, {nullptr, scale.data(), shift.data(), matrix.data()}};
+    if (dense) {
+      jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), columns, k);
+      jit::denseGemm(kernel_, packed, x.data(), m, k, bias.data(), plain.data(), {}, pool_);
+      jit::denseGemm(kernel_, packed, x.data(), m, k, bias.data(), got.data(), edges, pool_,
+                     &inRegisters);
+    } else {
+      runtime::Conv2dGeometry g{batch, in, side, side, rows, 1, 1, 1, 1, 0, 0, 1, 1, 1, side, side};
+      jit::PackedWeights packed = jit::packConvWeights(kernel_, w.data(), g);
+      jit::convGemm(kernel_, packed, x.data(), bias.data(), plain.data(), g, {}, pool_);
+      jit::convGemm(kernel_, packed, x.data(), bias.data(), got.data(), g, edges, pool_,
+                    &inRegisters);
+    }
+    std::vector<double> want(plain.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      int64_t row = static_cast<int64_t>(i) / columns % m,
+              column = static_cast<int64_t>(i) % columns;
+      want[i] = double(plain[i]) * scale[static_cast<size_t>(row)] +
+                shift[static_cast<size_t>(column)] + matrix[i];
+    }
+    expectClose(got, want, k, dense ? "dense" : "conv");
+    if (HasFatalFailure())
+      return;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, testing::Values("avx512", "avx2", "sse"),
                          [](const testing::TestParamInfo<std::string>& param) {
                            return param.param;
