@@ -45,6 +45,17 @@ struct Measurement {
 struct Sweep {
   uint64_t stride = 4099;
   bool finiteOnly = false;
+  /// The peers' cells name their worst input.
+  bool peerInputs = false;
+  /// Only inputs in [low, high] (both ends included; NaN is outside every range but the
+  /// default, the whole line).
+  std::optional<std::pair<float, float>> range;
+
+  bool takes(float x) const {
+    if (finiteOnly && !std::isfinite(x))
+      return false;
+    return !range || (x >= range->first && x <= range->second);
+  }
 };
 
 /// Runs `apply` over the sweep's inputs in chunks of kChunk.
@@ -58,7 +69,7 @@ Measurement measure(const Apply& apply, OpKind op, const std::vector<AttrValue>&
     size_t n = 0;
     for (; n < kChunk && bits <= 0xffffffffu; bits += stride) {
       float x = std::bit_cast<float>(static_cast<uint32_t>(bits));
-      if (!sweep.finiteOnly || std::isfinite(x))
+      if (sweep.takes(x))
         in[n++] = x;
     }
     apply(in.data(), out.data(), static_cast<int64_t>(n));
@@ -74,8 +85,11 @@ Measurement measure(const Apply& apply, OpKind op, const std::vector<AttrValue>&
   return m;
 }
 
-/// A table cell: the max error in ULP; "inf" where a result is NaN or infinite and should not be.
-std::string ulpCell(const Measurement& m) {
+/// A table cell: the max error in ULP ("inf" where a result is NaN or infinite and should not
+/// be), and the input where it occurs when `where`.
+std::string ulpCell(const Measurement& m, bool where = false) {
+  if (where && m.maxUlp > 0)
+    return fmt::format("{:.3g} at {:g}", m.maxUlp, m.worstInput);
   return fmt::format("{:.3g}", m.maxUlp);
 }
 
@@ -101,7 +115,8 @@ std::string peerCell(const std::optional<Form>& form, OpKind op,
   try {
     Peer peer(*form, kChunk);
     return ulpCell(
-        measure([&](const float* x, float* y, int64_t) { peer.run(x, y); }, op, attrs, sweep));
+        measure([&](const float* x, float* y, int64_t) { peer.run(x, y); }, op, attrs, sweep),
+        sweep.peerInputs);
   } catch (const std::exception& e) {
     return fmt::format("error: {}", e.what());
   }
@@ -135,7 +150,19 @@ int main(int argc, char** argv) {
   app.add_flag("--finite", sweep.finiteOnly, "leave out NaN and infinite inputs");
   app.add_flag("--peers", peers,
                "add columns for oneDNN and XNNPACK (needs a build with NNC_BUILD_BENCH=ON)");
+  std::vector<float> range;
+  app.add_option("--range", range, "only inputs x with LO <= x <= HI")
+      ->expected(2)
+      ->type_name("LO HI");
+  app.add_flag("--peer-inputs", sweep.peerInputs, "name each peer's worst input in its cell");
   CLI11_PARSE(app, argc, argv);
+  if (!range.empty()) {
+    if (!(range[0] <= range[1])) {
+      fmt::print(stderr, "nnc-accuracy: --range needs LO <= HI\n");
+      return 2;
+    }
+    sweep.range = std::pair{range[0], range[1]};
+  }
   if (exhaustive)
     sweep.stride = 1;
 #ifdef NNC_HAVE_PEERS
@@ -178,12 +205,14 @@ int main(int argc, char** argv) {
   }
 
   const char* which = sweep.finiteOnly ? "finite " : "";
+  std::string within =
+      sweep.range ? fmt::format(" in [{:g}, {:g}]", sweep.range->first, sweep.range->second) : "";
   if (sweep.stride == 1)
-    fmt::print("Max error in ULP over all {}float inputs.\n\n", which);
+    fmt::print("Max error in ULP over all {}float inputs{}.\n\n", which, within);
   else
-    fmt::print("Max error in ULP over every {}-th float bit pattern (from 0 to 0xffffffff), {}."
+    fmt::print("Max error in ULP over every {}-th float bit pattern (from 0 to 0xffffffff), {}{}."
                "\n\n",
-               sweep.stride, sweep.finiteOnly ? "finite inputs only" : "all inputs");
+               sweep.stride, sweep.finiteOnly ? "finite inputs only" : "all inputs", within);
   fmt::print("| activation |");
   for (const std::string& isa : isas)
     fmt::print(" {} |", isa);
