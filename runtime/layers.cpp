@@ -1,5 +1,7 @@
 #include "runtime/layers.h"
 
+#include "runtime/float_sum.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -432,27 +434,6 @@ void avgPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& po
       x, y, g, pool, 0.0f, [](float sum, float v) { return sum + v; },
       [divisor](float sum) { return sum / divisor; });
 }
-
-namespace {
-
-/// The sum of v[0, n) in double, in kLanes independent partial sums (so that the loop is not
-/// one chain of dependent additions, and vectorizes), then those in order.
-double sumInDouble(const float* v, int64_t n) {
-  constexpr int kLanes = 16;
-  double partial[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j)
-      partial[j] += v[i + j];
-  double sum = 0;
-  for (double p : partial)
-    sum += p;
-  for (; i < n; ++i)
-    sum += v[i];
-  return sum;
-}
-
-} // namespace
 
 void globalAvgPool(const float* x, int64_t batch, int64_t channels, int64_t spatial, float* y,
                    ThreadPool& pool) {

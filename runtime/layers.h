@@ -67,9 +67,9 @@ void maxPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& po
 /// (padding adds zero) divided by kernelH * kernelW. Layouts as maxPool2d. Parallel over planes.
 void avgPool2d(const float* x, float* y, const Pool2dGeometry& g, ThreadPool& pool);
 
-/// The mean of each [spatial] run: x [batch, channels, spatial], y [batch, channels]. Sums (in
-/// 16 interleaved partial sums) and divides in double, then rounds to float. Parallel over
-/// planes.
+/// The mean of each [spatial] run: x [batch, channels, spatial], y [batch, channels]. Sums (as
+/// sumInDouble: 16 interleaved partial sums, vectorized where the CPU allows) and divides in
+/// double, then rounds to float. Parallel over planes.
 void globalAvgPool(const float* x, int64_t batch, int64_t channels, int64_t spatial, float* y,
                    ThreadPool& pool);
 

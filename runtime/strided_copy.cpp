@@ -63,12 +63,13 @@ __attribute__((target("avx2"))) void everyOtherAvx2(const float* source, int64_t
 
 /// The implementation for `level`, or null when this CPU cannot run it.
 EveryOther implementation(VectorLevel level) {
-  __builtin_cpu_init();
+  if (!cpuRuns(level))
+    return nullptr;
   switch (level) {
   case VectorLevel::Avx512:
-    return __builtin_cpu_supports("avx512f") ? &everyOtherAvx512 : nullptr;
+    return &everyOtherAvx512;
   case VectorLevel::Avx2:
-    return __builtin_cpu_supports("avx2") ? &everyOtherAvx2 : nullptr;
+    return &everyOtherAvx2;
   case VectorLevel::Scalar:
     break;
   }

@@ -2,6 +2,8 @@
 // into phases for the GEMM.
 #pragma once
 
+#include "runtime/vector_level.h"
+
 #include <cstdint>
 
 namespace nnc::runtime {
@@ -16,7 +18,6 @@ void copyStridedRows(const float* source, int64_t sourcePitch, int64_t stride, i
 
 /// The stride-2 copies one by one, for tests: false (and nothing copied) when this CPU cannot run
 /// `level`'s.
-enum class VectorLevel { Scalar, Avx2, Avx512 };
 bool copyEveryOtherRows(VectorLevel level, const float* source, int64_t sourcePitch, int64_t rows,
                         int64_t count, float* out, int64_t outPitch);
 

@@ -2,44 +2,14 @@
 // widths, several rows and pitches, and no read past the last element copied (the source ends
 // at an inaccessible page).
 #include "runtime/strided_copy.h"
+#include "tests/runtime/guarded_floats.h"
 
 #include <gtest/gtest.h>
-
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <vector>
 
 namespace nnc::runtime {
 namespace {
-
-/// Floats that end exactly at a PROT_NONE page.
-class GuardedFloats {
-public:
-  explicit GuardedFloats(size_t count) : count_(count) {
-    size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    size_t bytes = (count * sizeof(float) + page - 1) / page * page;
-    size_ = bytes + page;
-    void* mapped =
-        ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    EXPECT_NE(mapped, MAP_FAILED);
-    base_ = static_cast<char*>(mapped);
-    EXPECT_EQ(::mprotect(base_ + bytes, page, PROT_NONE), 0);
-    data_ = reinterpret_cast<float*>(base_ + bytes) - count;
-  }
-  ~GuardedFloats() { ::munmap(base_, size_); }
-  float* data() { return data_; }
-
-private:
-  size_t count_, size_ = 0;
-  char* base_ = nullptr;
-  float* data_ = nullptr;
-};
-
-struct Level {
-  VectorLevel level;
-  const char* name;
-};
 
 class EveryOtherTest : public testing::TestWithParam<Level> {};
 
@@ -66,13 +36,7 @@ TEST_P(EveryOtherTest, CopiesEveryOtherFloatAndReadsNothingPastTheLast) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, EveryOtherTest,
-                         testing::Values(Level{VectorLevel::Scalar, "scalar"},
-                                         Level{VectorLevel::Avx2, "avx2"},
-                                         Level{VectorLevel::Avx512, "avx512"}),
-                         [](const testing::TestParamInfo<Level>& param) {
-                           return param.param.name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Levels, EveryOtherTest, testing::ValuesIn(kLevels), levelName);
 
 TEST(CopyStridedRows, EveryStride) {
   std::vector<float> source(200);
