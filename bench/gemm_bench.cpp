@@ -183,6 +183,10 @@ struct NncKernels {
   nnc::jit::GemmKernel gemm;
   std::array<nnc::jit::UnaryKernel, 4> activations{};  ///< by Act; null for Act::None
   std::array<nnc::jit::GemmKernelFn, 4> inRegisters{}; ///< by Act; null for Act::None
+  /// The same for the last tiles of r < MR rows: edgeInRegisters[act][r] (as a network compiles
+  /// one for a conv2d whose output channels are not a multiple of MR).
+  std::array<std::array<nnc::jit::GemmKernelFn, 8>, 4> edgeInRegisters{};
+  unsigned mr = 0;
 };
 
 /// The kernels for `isa`, or the error text.
@@ -192,19 +196,25 @@ std::variant<NncKernels, std::string> compileNnc(const nnc::codegen::TargetIsa& 
   if (!created)
     return llvm::toString(created.takeError());
   kernels.jit = std::move(*created);
+  kernels.mr = nnc::codegen::gemmTile(isa).mr;
+  // Per activation: the whole tile's kernel ("gemm.actA"), then one per shorter height
+  // ("gemm.actA.rR").
   std::vector<std::string> names;
   for (size_t a = 1; a < activations().size(); ++a)
-    names.push_back("gemm.act" + std::to_string(a));
+    for (unsigned r = 0; r < kernels.mr; ++r)
+      names.push_back("gemm.act" + std::to_string(a) + (r ? ".r" + std::to_string(r) : ""));
   for (const std::string& name : nnc::jit::gemmKernelNames(isa))
     names.push_back(name);
   auto gemm = nnc::jit::compileModule(
       *kernels.jit, "gemm",
       [&](llvm::Module& m) {
+        size_t next = 0;
         for (size_t a = 1; a < activations().size(); ++a) {
           nnc::ir::OpKind op = activations()[a].op;
           auto epilogue =
               nnc::codegen::GemmEpilogue::activation(op, nnc::jit::activationAttrs(op, {}));
-          nnc::codegen::emitGemmKernel(m, "gemm.act" + std::to_string(a), isa, &epilogue);
+          for (unsigned r = 0; r < kernels.mr; ++r)
+            nnc::codegen::emitGemmKernel(m, names[next++], isa, &epilogue, r);
         }
         nnc::jit::emitGemmKernels(m, isa);
       },
@@ -212,9 +222,13 @@ std::variant<NncKernels, std::string> compileNnc(const nnc::codegen::TargetIsa& 
   if (const std::string* error = std::get_if<std::string>(&gemm))
     return *error;
   const std::vector<void*>& addresses = std::get<std::vector<void*>>(gemm);
+  size_t next = 0;
   for (size_t a = 1; a < activations().size(); ++a)
-    kernels.inRegisters[a] = reinterpret_cast<nnc::jit::GemmKernelFn>(addresses[a - 1]);
-  kernels.gemm = nnc::jit::gemmKernelAt(isa, addresses.data() + activations().size() - 1);
+    for (unsigned r = 0; r < kernels.mr; ++r) {
+      auto fn = reinterpret_cast<nnc::jit::GemmKernelFn>(addresses[next++]);
+      (r ? kernels.edgeInRegisters[a][r] : kernels.inRegisters[a]) = fn;
+    }
+  kernels.gemm = nnc::jit::gemmKernelAt(isa, addresses.data() + next);
   std::vector<nnc::jit::KernelRequest> requests;
   for (size_t a = 1; a < activations().size(); ++a) {
     nnc::ir::OpKind op = activations()[a].op;
@@ -234,12 +248,20 @@ void applyInPlace(const void* context, float* y, int64_t offset, int64_t count) 
 }
 
 /// `act` applied to the accumulators, as in a network's layer, with epilogue(act) for the tiles
-/// that the edges cut; null for Act::None.
-std::optional<nnc::jit::TileEpilogue> inRegisters(const NncKernels& kernels, Act act) {
+/// that the edges cut; null for Act::None. `rows`: the GEMM's M when known when the layer is
+/// compiled (a conv2d's output channels per group; 0 for a dense layer's batch), whose last
+/// tiles then apply `act` in registers too.
+std::optional<nnc::jit::TileEpilogue> inRegisters(const NncKernels& kernels, Act act,
+                                                  int64_t rows) {
   nnc::jit::GemmKernelFn kernel = kernels.inRegisters[static_cast<size_t>(act)];
   if (!kernel)
     return std::nullopt;
-  return nnc::jit::TileEpilogue{kernel, {nnc::codegen::TileLeaf::Accumulator}, {nullptr}};
+  int64_t edge = rows % kernels.mr;
+  return nnc::jit::TileEpilogue{kernel,
+                                {nnc::codegen::TileLeaf::Accumulator},
+                                {nullptr},
+                                kernels.edgeInRegisters[static_cast<size_t>(act)][edge],
+                                edge};
 }
 
 nnc::runtime::Epilogue epilogue(const NncKernels& kernels, Act act) {
@@ -359,7 +381,7 @@ void denseTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const
       continue;
     DenseCase c(s, kernels);
     std::vector<float> y(static_cast<size_t>(s.m * s.n)), want(y.size());
-    std::optional<nnc::jit::TileEpilogue> fused = inRegisters(kernels, Act::Relu);
+    std::optional<nnc::jit::TileEpilogue> fused = inRegisters(kernels, Act::Relu, 0);
     nnc::runtime::Epilogue edges = epilogue(kernels, Act::Relu); // tiles cut by the edges
     double nnc = microsecondsPerCall([&] { c.run(kernels, y.data(), edges, pool, &*fused); }, reps);
     nnc::bench::OneDnnInnerProduct product(s.m, s.k, s.n, c.weight.data(), c.bias.data(),
@@ -473,7 +495,8 @@ void convTable(const NncKernels& kernels, nnc::runtime::ThreadPool& pool, const 
     std::vector<float> y(static_cast<size_t>(g.batch * g.outChannels * g.outH * g.outW));
 
     nnc::jit::PackedWeights packed = nnc::jit::packConvWeights(kernels.gemm, weight.data(), g);
-    std::optional<nnc::jit::TileEpilogue> fused = inRegisters(kernels, l.act);
+    std::optional<nnc::jit::TileEpilogue> fused =
+        inRegisters(kernels, l.act, g.outChannels / g.groups);
     double nnc = microsecondsPerCall(
         [&] {
           nnc::jit::convGemm(kernels.gemm, packed, x.data(), bias.data(), y.data(), g,

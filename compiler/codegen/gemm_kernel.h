@@ -30,6 +30,9 @@ enum class TileLeaf {
 struct GemmEpilogue {
   FusedExpression expression;
   std::vector<TileLeaf> leaves; ///< per leaf of the expression
+  /// The tile's rows: 0 for the ISA's MR, fewer for the last tile of a layer whose rows (a
+  /// conv2d's output channels) are not a multiple of it.
+  unsigned rows = 0;
 
   /// One activation of the accumulators (attrs resolved, as FusedStep's).
   static GemmEpilogue activation(ir::OpKind op, std::vector<ir::AttrValue> attrs);

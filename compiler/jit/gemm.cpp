@@ -158,7 +158,13 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
           float* target = c + i0 * ldc + j0;
           bool whole = rows == tile.mr && cols == tile.nr;
           int64_t panels = whole ? std::min(end - task, wholePanels - mq) : 1;
-          if (whole && inRegisters) {
+          // The tile's epilogue in registers: a whole tile's, or the last rows' own kernel.
+          GemmKernelFn fused = !inRegisters ? nullptr
+                               : whole      ? inRegisters->kernel
+                               : cols == tile.nr && rows == inRegisters->edgeRows
+                                   ? inRegisters->edgeKernel
+                                   : nullptr;
+          if (fused) {
             for (size_t l = 0; l < leaves.size(); ++l) {
               const float* origin = inRegisters->origins[l];
               switch (inRegisters->layouts[l]) {
@@ -176,8 +182,8 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
               }
               leaves[l] = origin;
             }
-            inRegisters->kernel(aRows, a.stride(), columns, b.offsets, target, ldc, a.k,
-                                colBiasHere, rowBiasHere, leaves.data(), panels, panelStep);
+            fused(aRows, a.stride(), columns, b.offsets, target, ldc, a.k, colBiasHere, rowBiasHere,
+                  leaves.data(), panels, panelStep);
           } else if (whole) {
             kernel.fn(aRows, a.stride(), columns, b.offsets, target, ldc, a.k, colBiasHere,
                       rowBiasHere, nullptr, panels, panelStep);
@@ -213,7 +219,7 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
               std::memcpy(target + r * ldc, edge + r * tile.nr,
                           static_cast<size_t>(cols) * sizeof(float));
           }
-          if (epilogue && !(whole && inRegisters))
+          if (epilogue && !fused)
             for (int64_t r = 0; r < (panels - 1) * tile.mr + rows; ++r)
               epilogue.apply(epilogue.context, output, start + (i0 + r) * ldc + j0, cols);
           task += panels;

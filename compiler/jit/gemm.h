@@ -49,11 +49,15 @@ GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addres
 /// An epilogue computed in registers by a kernel compiled with it (codegen::GemmEpilogue), and
 /// the origin of each of its leaves for the tile at row 0, column 0 (null for the accumulator):
 /// RowScalar leaves advance with the tile's first row, ColumnVector leaves with its first column,
-/// Matrix leaves with its place in the output (they are laid out like `output`).
+/// Matrix leaves with its place in the output (they are laid out like `output`). `edgeKernel`,
+/// when set, is the same epilogue compiled for tiles of `edgeRows` rows: the last row of tiles
+/// of an M that is not a multiple of MR applies it in registers too.
 struct TileEpilogue {
   GemmKernelFn kernel = nullptr;
   std::vector<codegen::TileLeaf> layouts;
   std::vector<const float*> origins;
+  GemmKernelFn edgeKernel = nullptr;
+  int64_t edgeRows = 0;
 };
 
 /// A matrix of `rows` x `k` packed into panels of `width` rows, k-major: element (q·width + r, p)
@@ -133,9 +137,10 @@ struct GemmB {
 
 /// C = A·B for A (M x K) and B (K x N) as GemmA and GemmB describe them:
 /// c[i·ldc + j] = Σ_p A(i, p)·B(j, p) + colBias[j] + rowBias[i] (either bias may be null) for
-/// i < M, j < N. With `inRegisters`, whole tiles apply its epilogue before the store and edge
-/// tiles (computed into a buffer) pass their rows to `epilogue` instead; without, every tile's
-/// rows go to `epilogue` when it is set. Offsets are from `output`, which c lies in. Parallel
+/// i < M, j < N. With `inRegisters`, whole tiles (and the last rows' tiles of full width when it
+/// has an edgeKernel for their height) apply its epilogue before the store, and the other edge
+/// tiles pass their rows to `epilogue` instead; without, every tile's rows go to `epilogue`
+/// when it is set. Offsets are from `output`, which c lies in. Parallel
 /// over column tiles of B, so each thread keeps its part of B in cache.
 void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, int64_t ldc,
           const float* colBias, const float* rowBias, const TileEpilogue* inRegisters,

@@ -29,7 +29,7 @@ std::vector<KernelEmitter> kernelEmitters(const KernelPlan& plan, const codegen:
   for (size_t e = 0; e < plan.gemmEpilogues.size(); ++e)
     emitters.push_back([&plan, &isa, e](llvm::Module& module) {
       codegen::emitGemmKernel(module, plan.symbols[plan.firstGemmEpilogue + e], isa,
-                              &plan.gemmEpilogues[e]);
+                              &plan.gemmEpilogues[e], plan.gemmEpilogues[e].rows);
     });
   if (plan.gemm)
     for (GemmEmitter& emitter : gemmKernelEmitters(isa))

@@ -142,23 +142,31 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
     plan.symbols.push_back(fusedName(k));
   for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id)
     plan.gemm |= usesGemm(id) && !runsAsDot(id, isa);
-  // Epilogues the GEMM applies in registers: one kernel per distinct epilogue.
+  // Epilogues the GEMM applies in registers: one kernel per distinct epilogue and tile height
+  // (a layer's last row of tiles may be shorter).
   plan.firstGemmEpilogue = plan.symbols.size();
   plan.gemmEpilogueOf.assign(kernels_.size(), KernelPlan::kNone);
+  plan.gemmEdgeEpilogueOf.assign(kernels_.size(), KernelPlan::kNone);
+  auto epilogueKernel = [&](codegen::GemmEpilogue epilogue) {
+    auto same = std::find_if(plan.gemmEpilogues.begin(), plan.gemmEpilogues.end(),
+                             [&](const codegen::GemmEpilogue& e) {
+                               return e.expression == epilogue.expression &&
+                                      e.leaves == epilogue.leaves && e.rows == epilogue.rows;
+                             });
+    if (same != plan.gemmEpilogues.end())
+      return static_cast<size_t>(same - plan.gemmEpilogues.begin());
+    plan.symbols.push_back(fmt::format("gemm.e{}", plan.gemmEpilogues.size()));
+    plan.gemmEpilogues.push_back(std::move(epilogue));
+    return plan.gemmEpilogues.size() - 1;
+  };
   for (size_t k = 0; k < kernels_.size(); ++k) {
     std::vector<codegen::TileLeaf> layouts = tileLeaves(k, isa);
     if (layouts.empty())
       continue;
     kernels_[k].tileLeaves = layouts;
-    auto same = std::find_if(plan.gemmEpilogues.begin(), plan.gemmEpilogues.end(),
-                             [&](const codegen::GemmEpilogue& e) {
-                               return e.expression == expressions[k] && e.leaves == layouts;
-                             });
-    plan.gemmEpilogueOf[k] = static_cast<size_t>(same - plan.gemmEpilogues.begin());
-    if (same == plan.gemmEpilogues.end()) {
-      plan.symbols.push_back(fmt::format("gemm.e{}", plan.gemmEpilogues.size()));
-      plan.gemmEpilogues.push_back({expressions[k], std::move(layouts)});
-    }
+    plan.gemmEpilogueOf[k] = epilogueKernel({expressions[k], layouts});
+    if (unsigned rows = edgeRows(k, isa); rows > 0)
+      plan.gemmEdgeEpilogueOf[k] = epilogueKernel({expressions[k], layouts, rows});
   }
   plan.firstGemm = plan.symbols.size();
   if (plan.gemm)
@@ -229,10 +237,27 @@ void GraphRunner::bindKernels(const KernelPlan& plan, const std::vector<void*>& 
   for (size_t id = 0; id < plan.dotOf.size(); ++id)
     if (plan.dotOf[id] != KernelPlan::kNone)
       dot_[id] = reinterpret_cast<DotFn>(addresses[plan.firstDot + plan.dotOf[id]]);
-  for (size_t k = 0; k < kernels_.size(); ++k)
-    if (plan.gemmEpilogueOf[k] != KernelPlan::kNone)
-      kernels_[k].inRegisters = reinterpret_cast<GemmKernelFn>(
-          addresses[plan.firstGemmEpilogue + plan.gemmEpilogueOf[k]]);
+  auto epilogueAt = [&](size_t e) {
+    return e == KernelPlan::kNone
+               ? nullptr
+               : reinterpret_cast<GemmKernelFn>(addresses[plan.firstGemmEpilogue + e]);
+  };
+  for (size_t k = 0; k < kernels_.size(); ++k) {
+    kernels_[k].inRegisters = epilogueAt(plan.gemmEpilogueOf[k]);
+    kernels_[k].edgeInRegisters = epilogueAt(plan.gemmEdgeEpilogueOf[k]);
+    kernels_[k].edgeRows =
+        kernels_[k].edgeInRegisters ? plan.gemmEpilogues[plan.gemmEdgeEpilogueOf[k]].rows : 0;
+  }
+}
+
+unsigned GraphRunner::edgeRows(size_t k, const codegen::TargetIsa& isa) const {
+  // A conv2d's GEMM has a row per output channel of a group; a dense layer's (or a conv2d's
+  // that runs as one) a row per batch entry, which is not known here.
+  const ir::Node& layer = graph_.node(graph_.fusedKernels()[k].nodes.front());
+  if (layer.op != ir::OpKind::Conv2d || runsAsDense(graph_, layer))
+    return 0;
+  int64_t rows = intAttr(layer, "filters") / intAttr(layer, "groups");
+  return static_cast<unsigned>(rows % codegen::gemmTile(isa).mr);
 }
 
 std::vector<codegen::TileLeaf> GraphRunner::tileLeaves(size_t k,

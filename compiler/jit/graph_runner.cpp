@@ -326,7 +326,8 @@ void GraphRunner::execute(const Step& step, const std::vector<View>& values, con
   }
   FusedCall call(kernel.fn, out.shape, kernel.split, leaves, kernel.scalar);
   if (fused.epilogue) {
-    TileEpilogue inRegisters{kernel.inRegisters, kernel.tileLeaves, {}};
+    TileEpilogue inRegisters{
+        kernel.inRegisters, kernel.tileLeaves, {}, kernel.edgeInRegisters, kernel.edgeRows};
     for (const FusedLeaf& leaf : kernel.leaves)
       inRegisters.origins.push_back(leaf.value == FusedLeaf::kConstant ? leaf.constant.data()
                                     : leaf.value == graph_.node(fused.nodes.front()).result

@@ -130,6 +130,10 @@ private:
     /// kernel that applies it in registers, and where its leaves come from.
     GemmKernelFn inRegisters = nullptr;
     std::vector<codegen::TileLeaf> tileLeaves;
+    /// The same for the last row of tiles, of edgeRows rows, when the layer's rows are not a
+    /// whole number of tiles (else null).
+    GemmKernelFn edgeInRegisters = nullptr;
+    unsigned edgeRows = 0;
   };
   /// One unit of execution: a node, or a fused kernel (run where its layer or root is).
   struct Step {
@@ -165,6 +169,9 @@ private:
   /// How the GEMM can apply fused kernel `k` (an epilogue) in registers on `isa`; empty when it
   /// cannot.
   std::vector<codegen::TileLeaf> tileLeaves(size_t k, const codegen::TargetIsa& isa) const;
+  /// The rows of the last row of tiles of fused kernel k's layer when there is a shorter one
+  /// with the epilogue in registers, else 0.
+  unsigned edgeRows(size_t k, const codegen::TargetIsa& isa) const;
   const runtime::Tensor& weight(const ir::Node& node, std::string_view role) const;
 
   ir::Graph graph_;

@@ -56,8 +56,8 @@ public:
     put(leafIsScalar), put(steps);
   }
   void put(const codegen::GemmEpilogue& epilogue) {
-    const auto& [expression, leaves] = epilogue;
-    put(expression), put(leaves);
+    const auto& [expression, leaves, rows] = epilogue;
+    put(expression), put(leaves), put(rows);
   }
   void put(const codegen::DepthwiseShape& shape) {
     const auto& [outH, outW, kernelH, kernelW, strideH, strideW, dilationH, dilationW, paddedW,
@@ -79,9 +79,9 @@ std::string codeIdentity(const KernelPlan& plan) {
   // Every member, named so that one added later must be placed here: what emitKernels reads is
   // written; the *Of maps and first* offsets only say which node calls which function.
   [[maybe_unused]] const auto& [activations, activationOf, fused, fusedOf, gemmEpilogues,
-                                gemmEpilogueOf, gemm, depthwise, depthwiseOf, dot, dotOf, prelu,
-                                symbols, firstFused, firstGemmEpilogue, firstGemm, firstDepthwise,
-                                firstDot] = plan;
+                                gemmEpilogueOf, gemmEdgeEpilogueOf, gemm, depthwise, depthwiseOf,
+                                dot, dotOf, prelu, symbols, firstFused, firstGemmEpilogue,
+                                firstGemm, firstDepthwise, firstDot] = plan;
   IdentityWriter out;
   out.put(activations);
   out.put(fused);

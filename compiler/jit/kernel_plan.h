@@ -30,6 +30,8 @@ struct KernelPlan {
   /// kernel, its GEMM kernel (or kNone).
   std::vector<codegen::GemmEpilogue> gemmEpilogues;
   std::vector<size_t> gemmEpilogueOf;
+  /// Per fused kernel, the epilogue kernel for its layer's last, shorter row of tiles (or kNone).
+  std::vector<size_t> gemmEdgeEpilogueOf;
   bool gemm = false; ///< the GEMM kernels (gemmKernelNames) are needed
   /// Depthwise convolutions, one kernel per distinct shape; per node, its kernel (or kNone).
   std::vector<codegen::DepthwiseShape> depthwise;

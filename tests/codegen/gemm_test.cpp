@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <random>
 #include <set>
@@ -200,9 +201,11 @@ struct LeafEpilogue {
   const float* shift;
   const float* residual;
   int64_t rows, columns;
+  mutable std::atomic<int64_t> elements{0}; ///< how many it was given
 
   static void apply(const void* context, float* y, int64_t offset, int64_t count) {
     const auto& e = *static_cast<const LeafEpilogue*>(context);
+    e.elements += count;
     for (int64_t i = offset; i < offset + count; ++i) {
       int64_t row = i / e.columns % e.rows, column = i % e.columns;
       y[i] = std::fma(y[i], e.scale[row], e.shift[column]) + e.residual[i];
@@ -212,7 +215,8 @@ struct LeafEpilogue {
 
 /// Whole tiles go to the kernel a column of tiles at a time; each must read its own rows of A
 /// (packed panels for a convolution, a row-major input for a dense layer) and its own row and
-/// matrix leaves.
+/// matrix leaves. A convolution's last, shorter row of tiles takes the epilogue's kernel for
+/// its height, so the runtime's epilogue sees only the tiles the last column cuts.
 TEST_P(GemmTest, EpilogueLeavesFollowEveryTileOfAColumn) {
   std::vector<codegen::TileLeaf> layouts = {
       codegen::TileLeaf::Accumulator, codegen::TileLeaf::RowScalar, codegen::TileLeaf::ColumnVector,
@@ -224,17 +228,22 @@ TEST_P(GemmTest, EpilogueLeavesFollowEveryTileOfAColumn) {
   codegen::FusedStep residual{ir::OpKind::Add, {}, {0, codegen::FusedExpression::leaf(3)}};
   codegen::GemmEpilogue expression{
       codegen::FusedExpression{std::vector<bool>(4, false), {norm, residual}}, layouts};
-  auto compiled = jit::compileModule(
-      *jit_, "leaves",
-      [&](llvm::Module& m) { codegen::emitGemmKernel(m, "gemm.leaves", isa_, &expression); },
-      {"gemm.leaves"});
-  ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
-      << std::get<std::string>(compiled);
-  auto fn = reinterpret_cast<jit::GemmKernelFn>(std::get<std::vector<void*>>(compiled)[0]);
-
   // Rows: three whole panels and two more; columns: three tiles of 64 on AVX-512 (more on the
   // narrower ISAs), the last one partial for the dense layer.
   const int64_t batch = 2, in = 5, rows = 20, side = 12;
+  const int64_t edgeRows = rows % kernel_.tile.mr;
+  auto compiled =
+      jit::compileModule(*jit_, "leaves",
+                         [&](llvm::Module& m) {
+                           codegen::emitGemmKernel(m, "gemm.leaves", isa_, &expression);
+                           codegen::emitGemmKernel(m, "gemm.leaves.edge", isa_, &expression,
+                                                   static_cast<unsigned>(edgeRows));
+                         },
+                         {"gemm.leaves", "gemm.leaves.edge"});
+  ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
+      << std::get<std::string>(compiled);
+  auto fn = reinterpret_cast<jit::GemmKernelFn>(std::get<std::vector<void*>>(compiled)[0]);
+  auto edgeFn = reinterpret_cast<jit::GemmKernelFn>(std::get<std::vector<void*>>(compiled)[1]);
   for (bool dense : {false, true}) {
     int64_t columns = dense ? 150 : side * side, images = dense ? 1 : batch;
     const int64_t m = rows, k = in;
@@ -248,8 +257,12 @@ TEST_P(GemmTest, EpilogueLeavesFollowEveryTileOfAColumn) {
     std::vector<float> plain(matrix.size()), got(matrix.size());
     LeafEpilogue leaves{scale.data(), shift.data(), matrix.data(), m, columns};
     runtime::Epilogue edges{LeafEpilogue::apply, &leaves};
-    jit::TileEpilogue inRegisters{
-        fn, layouts, {nullptr, scale.data(), shift.data(), matrix.data()}};
+    // The dense layer's rows are its batch, which a network does not know when it compiles.
+    jit::TileEpilogue inRegisters{fn,
+                                  layouts,
+                                  {nullptr, scale.data(), shift.data(), matrix.data()},
+                                  dense ? nullptr : edgeFn,
+                                  dense ? 0 : edgeRows};
     if (dense) {
       jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), columns, k);
       jit::denseGemm(kernel_, packed, x.data(), m, k, bias.data(), plain.data(), {}, pool_);
@@ -272,6 +285,10 @@ TEST_P(GemmTest, EpilogueLeavesFollowEveryTileOfAColumn) {
     expectClose(got, want, k, dense ? "dense" : "conv");
     if (HasFatalFailure())
       return;
+    int64_t cut = columns % kernel_.tile.nr, full = columns - cut;
+    int64_t runtimeRows = dense ? m % kernel_.tile.mr : 0;
+    EXPECT_EQ(leaves.elements, images * (m * cut + runtimeRows * full))
+        << (dense ? "dense" : "conv") << ": elements given to the runtime's epilogue";
   }
 }
 

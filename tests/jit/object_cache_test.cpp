@@ -202,6 +202,7 @@ TEST(CodeIdentity, EveryMemberTheEmitterReadsCounts) {
       {"step operand", [](auto& p) { p.fused[0].steps[0].operands[1] = -1; }},
       {"step attrs", [](auto& p) { p.fused[0].steps[0].attrs.push_back(ir::AttrValue(true)); }},
       {"epilogue leaf", [](auto& p) { p.gemmEpilogues[0].leaves[1] = codegen::TileLeaf::Matrix; }},
+      {"epilogue rows", [](auto& p) { p.gemmEpilogues[0].rows = 2; }},
       {"epilogue step",
        [](auto& p) { p.gemmEpilogues[0].expression.steps[0].op = ir::OpKind::Mul; }},
       {"gemm", [](auto& p) { p.gemm = false; }},
