@@ -1,7 +1,6 @@
 #include "runtime/float_sum.h"
 
 #include <immintrin.h>
-#include <initializer_list>
 
 namespace nnc::runtime {
 
@@ -57,34 +56,17 @@ __attribute__((target("avx2"))) double sumAvx2(const float* v, int64_t n) {
   return finish(partial, v, i, n);
 }
 
-Sum implementation(VectorLevel level) {
-  if (!cpuRuns(level))
-    return nullptr;
-  switch (level) {
-  case VectorLevel::Avx512:
-    return &sumAvx512;
-  case VectorLevel::Avx2:
-    return &sumAvx2;
-  case VectorLevel::Scalar:
-    break;
-  }
-  return &sumScalar;
-}
+constexpr ByLevel<Sum> kSum{&sumScalar, &sumAvx2, &sumAvx512};
 
 } // namespace
 
 double sumInDouble(const float* v, int64_t n) {
-  static const Sum chosen = [] {
-    for (VectorLevel level : {VectorLevel::Avx512, VectorLevel::Avx2})
-      if (Sum sum = implementation(level))
-        return sum;
-    return &sumScalar;
-  }();
+  static const Sum chosen = kSum.widest();
   return chosen(v, n);
 }
 
 bool sumInDoubleAt(VectorLevel level, const float* v, int64_t n, double& sum) {
-  Sum implementationHere = implementation(level);
+  Sum implementationHere = kSum.at(level);
   if (!implementationHere)
     return false;
   sum = implementationHere(v, n);

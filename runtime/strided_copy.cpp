@@ -2,7 +2,6 @@
 
 #include <cstring>
 #include <immintrin.h>
-#include <initializer_list>
 
 namespace nnc::runtime {
 
@@ -61,29 +60,11 @@ __attribute__((target("avx2"))) void everyOtherAvx2(const float* source, int64_t
   }
 }
 
-/// The implementation for `level`, or null when this CPU cannot run it.
-EveryOther implementation(VectorLevel level) {
-  if (!cpuRuns(level))
-    return nullptr;
-  switch (level) {
-  case VectorLevel::Avx512:
-    return &everyOtherAvx512;
-  case VectorLevel::Avx2:
-    return &everyOtherAvx2;
-  case VectorLevel::Scalar:
-    break;
-  }
-  return &everyOtherScalar;
-}
+constexpr ByLevel<EveryOther> kEveryOther{&everyOtherScalar, &everyOtherAvx2, &everyOtherAvx512};
 
 /// The widest implementation this CPU runs.
 EveryOther everyOther() {
-  static const EveryOther chosen = [] {
-    for (VectorLevel level : {VectorLevel::Avx512, VectorLevel::Avx2})
-      if (EveryOther copy = implementation(level))
-        return copy;
-    return implementation(VectorLevel::Scalar);
-  }();
+  static const EveryOther chosen = kEveryOther.widest();
   return chosen;
 }
 
@@ -91,7 +72,7 @@ EveryOther everyOther() {
 
 bool copyEveryOtherRows(VectorLevel level, const float* source, int64_t sourcePitch, int64_t rows,
                         int64_t count, float* out, int64_t outPitch) {
-  EveryOther copy = implementation(level);
+  EveryOther copy = kEveryOther.at(level);
   if (!copy)
     return false;
   if (rows > 0 && count > 0)

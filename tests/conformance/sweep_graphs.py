@@ -168,6 +168,19 @@ class Graph:
         self.shapes[name] = list(value.shape)
         self.ref[name] = value
 
+    def batchnorm(self, name, cur, x):
+        """`name = batchnorm(cur)` over axis 1 (scales of either sign), then chained
+        activations: (text, value)."""
+        c = x.shape[1]
+        wt = self.weight(f"{name}.weight", [c], -1.5, 1.5)
+        b = self.weight(f"{name}.bias", [c], -0.5, 0.5)
+        mean = self.weight(f"{name}.running_mean", [c], -0.5, 0.5)
+        var = self.weight(f"{name}.running_var", [c], 0.2, 2.0)
+        eps = self.rng.choice([1e-5, 1e-3])
+        y = F.batch_norm(x, mean, var, wt, b, training=False, eps=eps)
+        return self.activations(name, y, f"batchnorm({cur}"
+                                         f"{'' if eps == 1e-5 else ', eps=0.001'})")
+
     def activations(self, name, x, first):
         """`first` followed by 0-2 chained activations: (text, value). Parameterized ones in the
         chain take the `name.<op>.<param>` names."""
@@ -226,13 +239,7 @@ def image_step(g, cur):
                 f"{'' if bias else ', bias=false'})")
         text, y = g.activations(name, y, call)
     elif op == "batchnorm":
-        wt = g.weight(f"{name}.weight", [c], -1.5, 1.5)
-        b = g.weight(f"{name}.bias", [c], -0.5, 0.5)
-        mean = g.weight(f"{name}.running_mean", [c], -0.5, 0.5)
-        var = g.weight(f"{name}.running_var", [c], 0.2, 2.0)
-        eps = rng.choice([1e-5, 1e-3])
-        y = F.batch_norm(x, mean, var, wt, b, training=False, eps=eps)
-        text, y = g.activations(name, y, f"batchnorm({cur}{'' if eps == 1e-5 else ', eps=0.001'})")
+        text, y = g.batchnorm(name, cur, x)
     elif op == "act":
         call, fn, wshape = activation(rng)
         op_name = call.split("(")[0]
@@ -305,20 +312,14 @@ def vector_step(g, cur):
         y = F.linear(x, wt, b)
         if op == "maxout":
             y = y.reshape(n, units, pieces).amax(dim=2)
-            call = f"maxout({cur}, {units}" + (f", pieces={pieces})" if pieces != 2 or
-                                                rng.random() < 0.5 else ")")
-            if "pieces" not in call and pieces != 2:
-                call = f"maxout({cur}, {units}, pieces={pieces})"
+            # pieces=2 is the default: written out half of the time.
+            spelled = pieces != 2 or rng.random() < 0.5
+            call = f"maxout({cur}, {units}" + (f", pieces={pieces})" if spelled else ")")
         else:
             call = f"dense({cur}, {units}{'' if bias else ', bias=false'})"
         text, y = g.activations(name, y, call)
     elif op == "batchnorm":
-        wt = g.weight(f"{name}.weight", [f], -1.5, 1.5)
-        b = g.weight(f"{name}.bias", [f], -0.5, 0.5)
-        mean = g.weight(f"{name}.running_mean", [f], -0.5, 0.5)
-        var = g.weight(f"{name}.running_var", [f], 0.2, 2.0)
-        y = F.batch_norm(x, mean, var, wt, b, training=False, eps=1e-5)
-        text, y = g.activations(name, y, f"batchnorm({cur})")
+        text, y = g.batchnorm(name, cur, x)
     elif op == "act":
         call, fn, wshape = activation(rng)
         wt = g.weight(f"{name}.weight", wshape(f), -0.6, 0.6) if wshape else None
