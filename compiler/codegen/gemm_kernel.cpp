@@ -19,12 +19,19 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
                                const GemmEpilogue* epilogue, unsigned rows,
                                unsigned columnVectors) {
   GemmTile tile = gemmTile(isa);
-  if (rows > 0 && rows < tile.mr)
+  // Only the whole tile walks down a column of tiles: the shorter and narrower ones are a
+  // layer's edges, one tile each, and a loop they never take would cost compile time.
+  bool walks = true;
+  if (rows > 0 && rows < tile.mr) {
     tile.mr = rows;
+    walks = false;
+  }
   unsigned width = isa.vectorWidth;
   unsigned vectors = tile.nr / width;
-  if (columnVectors > 0 && columnVectors < vectors)
+  if (columnVectors > 0 && columnVectors < vectors) {
     vectors = columnVectors;
+    walks = false;
+  }
   llvm::LLVMContext& context = module.getContext();
   auto* ptr = llvm::PointerType::get(context, 0);
   auto* i64 = llvm::Type::getInt64Ty(context);
@@ -72,8 +79,10 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   // The panel loop: tile q covers rows q·MR.. of C, reads A's rows panelStep·q further, and
   // its epilogue's per-row and matrix leaves as many rows further.
   builder.SetInsertPoint(entry);
-  llvm::PHINode* panel = builder.CreatePHI(i64, 2, "q");
-  panel->addIncoming(builder.getInt64(0), start);
+  llvm::PHINode* walk = walks ? builder.CreatePHI(i64, 2, "q") : nullptr;
+  llvm::Value* panel = walks ? static_cast<llvm::Value*>(walk) : builder.getInt64(0);
+  if (walks)
+    walk->addIncoming(builder.getInt64(0), start);
   llvm::Value* firstRow = builder.CreateMul(panel, builder.getInt64(tile.mr));
   llvm::Value* rowOffset = builder.CreateMul(firstRow, ldc);
   llvm::Value* c = builder.CreateGEP(f32, firstC, rowOffset);
@@ -211,11 +220,13 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
                                  llvm::Align(4));
     }
   }
-  llvm::Value* nextPanel = builder.CreateAdd(panel, builder.getInt64(1));
-  panel->addIncoming(nextPanel, builder.GetInsertBlock());
-  auto* exit = llvm::BasicBlock::Create(context, "exit", kernel);
-  builder.CreateCondBr(builder.CreateICmpSLT(nextPanel, panels), entry, exit);
-  builder.SetInsertPoint(exit);
+  if (walks) {
+    llvm::Value* nextPanel = builder.CreateAdd(walk, builder.getInt64(1));
+    walk->addIncoming(nextPanel, builder.GetInsertBlock());
+    auto* exit = llvm::BasicBlock::Create(context, "exit", kernel);
+    builder.CreateCondBr(builder.CreateICmpSLT(nextPanel, panels), entry, exit);
+    builder.SetInsertPoint(exit);
+  }
   builder.CreateRetVoid();
   return kernel;
 }

@@ -47,7 +47,8 @@ struct GemmEpilogue {
 /// left out when its pointer is null; then the same for the next `panels` - 1 tiles below, the
 /// q-th with rows a[r] + q·panelStep of A, c, rowBias and the RowScalar and Matrix leaves q·MR
 /// rows further (a column of tiles in one call: a short product's tile costs about as much
-/// as a call). `panels` >= 1. Both operands are read where they lie: row r of A from
+/// as a call). `panels` >= 1; kernels of fewer rows or vectors (edges) compute one tile and
+/// ignore it. Both operands are read where they lie: row r of A from
 /// a[r] with a stride (MR for panels packed k-major, 1 for a row-major matrix such as a dense
 /// layer's input, which then needs no packing), and vector v of B's row p at b[v] + offsets[p],
 /// so that one kernel reads panels packed k-major (b[v] = panel + v·W, offsets[p] = p·NR) and a
