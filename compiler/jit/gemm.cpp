@@ -15,17 +15,17 @@ constexpr int64_t kMaxTileRows = 8;
 
 } // namespace
 
-std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa) {
+std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa, bool narrow) {
   codegen::GemmTile tile = codegen::gemmTile(isa);
   std::vector<std::string> names = {"gemm"};
   for (unsigned r = 1; r < tile.mr; ++r)
     names.push_back("gemm.r" + std::to_string(r));
-  for (unsigned v = 1; v < tile.nr / isa.vectorWidth; ++v)
+  for (unsigned v = 1; narrow && v < tile.nr / isa.vectorWidth; ++v)
     names.push_back("gemm.v" + std::to_string(v));
   return names;
 }
 
-GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses) {
+GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses, bool narrow) {
   GemmKernel kernel;
   kernel.tile = codegen::gemmTile(isa);
   kernel.width = isa.vectorWidth;
@@ -36,7 +36,7 @@ GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addres
   kernel.fn = at(i++);
   for (unsigned r = 1; r < kernel.tile.mr; ++r)
     kernel.rows.push_back(at(i++));
-  for (unsigned v = 1; v < kernel.tile.nr / isa.vectorWidth; ++v)
+  for (unsigned v = 1; narrow && v < kernel.tile.nr / isa.vectorWidth; ++v)
     kernel.narrow.push_back(at(i++));
   return kernel;
 }
@@ -147,8 +147,11 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
           if (nq != columnsOf) {
             columnsOf = nq;
             cols = std::min<int64_t>(tile.nr, n - j0);
-            for (int64_t v = 0; v * width < cols; ++v)
-              columns[v] = b.column(j0 + v * width);
+            // Vectors past the last column read the first again: a whole-tile kernel that
+            // computes a narrow edge into a buffer (when there are no narrow kernels) reads
+            // only memory that exists, and its extra columns are not copied out.
+            for (int64_t v = 0; v < tile.nr / width; ++v)
+              columns[v] = v * width < cols ? b.column(j0 + v * width) : columns[0];
           }
           // Rows past the last repeat it: only an edge tile computed into a buffer reads them.
           for (int64_t r = 0; r < tile.mr; ++r)

@@ -35,16 +35,19 @@ struct GemmKernel {
   unsigned width = 1; ///< floats per vector
 };
 
-/// The names of the GemmKernel's functions for `isa`, in the order gemmKernelAt expects.
-std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa);
+/// The names of the GemmKernel's functions for `isa`, in the order gemmKernelAt expects; the
+/// narrow variants only with `narrow` (without them, edge tiles of few columns go through a
+/// buffer, and a model whose every N is a multiple of NR compiles three kernels fewer).
+std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa, bool narrow = true);
 /// Emits every function of gemmKernelNames into `module`.
 void emitGemmKernels(llvm::Module& module, const codegen::TargetIsa& isa);
 /// The same, one emitter per function, in that order; they refer to `isa`, which must outlive
 /// them.
 using GemmEmitter = std::function<void(llvm::Module&)>;
-std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa);
-/// The GemmKernel from the compiled addresses of gemmKernelNames(isa), in that order.
-GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses);
+std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa, bool narrow = true);
+/// The GemmKernel from the compiled addresses of gemmKernelNames(isa, narrow), in that order.
+GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addresses,
+                        bool narrow = true);
 
 /// An epilogue computed in registers by a kernel compiled with it (codegen::GemmEpilogue), and
 /// the origin of each of its leaves for the tile at row 0, column 0 (null for the accumulator):

@@ -5,7 +5,7 @@
 
 namespace nnc::jit {
 
-std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa) {
+std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa, bool narrow) {
   codegen::GemmTile tile = codegen::gemmTile(isa);
   std::vector<GemmEmitter> emitters;
   emitters.push_back(
@@ -14,7 +14,7 @@ std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa) {
     emitters.push_back([&isa, r](llvm::Module& module) {
       codegen::emitGemmKernel(module, "gemm.r" + std::to_string(r), isa, nullptr, r);
     });
-  for (unsigned v = 1; v < tile.nr / isa.vectorWidth; ++v)
+  for (unsigned v = 1; narrow && v < tile.nr / isa.vectorWidth; ++v)
     emitters.push_back([&isa, v](llvm::Module& module) {
       codegen::emitGemmKernel(module, "gemm.v" + std::to_string(v), isa, nullptr, 0, v);
     });

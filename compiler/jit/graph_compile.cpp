@@ -32,7 +32,7 @@ std::vector<KernelEmitter> kernelEmitters(const KernelPlan& plan, const codegen:
                               &plan.gemmEpilogues[e], plan.gemmEpilogues[e].rows);
     });
   if (plan.gemm)
-    for (GemmEmitter& emitter : gemmKernelEmitters(isa))
+    for (GemmEmitter& emitter : gemmKernelEmitters(isa, plan.gemmNarrow))
       emitters.push_back(std::move(emitter));
   for (size_t d = 0; d < plan.depthwise.size(); ++d)
     emitters.push_back([&plan, &isa, d](llvm::Module& module) {

@@ -141,7 +141,10 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   for (size_t k = 0; k < plan.fused.size(); ++k)
     plan.symbols.push_back(fusedName(k));
   for (ir::NodeId id = 0; id < graph_.nodes().size(); ++id)
-    plan.gemm |= usesGemm(id) && !runsAsDot(id, isa);
+    if (usesGemm(id) && !runsAsDot(id, isa)) {
+      plan.gemm = true;
+      plan.gemmNarrow |= hasNarrowEdge(id, isa);
+    }
   // Epilogues the GEMM applies in registers: one kernel per distinct epilogue and tile height
   // (a layer's last row of tiles may be shorter).
   plan.firstGemmEpilogue = plan.symbols.size();
@@ -170,7 +173,7 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   }
   plan.firstGemm = plan.symbols.size();
   if (plan.gemm)
-    for (const std::string& name : gemmKernelNames(isa))
+    for (const std::string& name : gemmKernelNames(isa, plan.gemmNarrow))
       plan.symbols.push_back(name);
   // Depthwise convolutions with static image sizes: a kernel per distinct shape.
   plan.depthwiseOf.assign(graph_.nodes().size(), KernelPlan::kNone);
@@ -227,7 +230,7 @@ void GraphRunner::bindKernels(const KernelPlan& plan, const std::vector<void*>& 
   if (plan.prelu)
     prelu_ = reinterpret_cast<PreluKernel>(addresses.back());
   if (plan.gemm)
-    gemm_ = gemmKernelAt(isa, addresses.data() + plan.firstGemm);
+    gemm_ = gemmKernelAt(isa, addresses.data() + plan.firstGemm, plan.gemmNarrow);
   depthwise_.assign(graph_.nodes().size(), nullptr);
   for (size_t id = 0; id < plan.depthwiseOf.size(); ++id)
     if (plan.depthwiseOf[id] != KernelPlan::kNone)
@@ -248,6 +251,26 @@ void GraphRunner::bindKernels(const KernelPlan& plan, const std::vector<void*>& 
     kernels_[k].edgeRows =
         kernels_[k].edgeInRegisters ? plan.gemmEpilogues[plan.gemmEdgeEpilogueOf[k]].rows : 0;
   }
+}
+
+bool GraphRunner::hasNarrowEdge(ir::NodeId id, const codegen::TargetIsa& isa) const {
+  // The GEMM's N: a dense layer's units, a maxout's units times pieces, a conv2d's output
+  // positions (its output channels when it runs as a dense layer).
+  const ir::Node& node = graph_.node(id);
+  int64_t n = 0;
+  if (node.op == ir::OpKind::Dense) {
+    n = intAttr(node, "units");
+  } else if (node.op == ir::OpKind::Maxout) {
+    n = intAttr(node, "units") * intAttr(node, "pieces");
+  } else if (runsAsDense(graph_, node)) {
+    n = intAttr(node, "filters");
+  } else {
+    const ir::Shape& out = graph_.value(node.result).type.shape;
+    if (!out.at(2).isKnown() || !out.at(3).isKnown())
+      return true;
+    n = out.at(2).size() * out.at(3).size();
+  }
+  return n % codegen::gemmTile(isa).nr != 0;
 }
 
 unsigned GraphRunner::edgeRows(size_t k, const codegen::TargetIsa& isa) const {

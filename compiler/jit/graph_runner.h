@@ -172,6 +172,8 @@ private:
   /// The rows of the last row of tiles of fused kernel k's layer when there is a shorter one
   /// with the epilogue in registers, else 0.
   unsigned edgeRows(size_t k, const codegen::TargetIsa& isa) const;
+  /// Whether node `id`'s GEMM has an edge of fewer columns than a tile (or may have).
+  bool hasNarrowEdge(ir::NodeId id, const codegen::TargetIsa& isa) const;
   const runtime::Tensor& weight(const ir::Node& node, std::string_view role) const;
 
   ir::Graph graph_;

@@ -79,14 +79,15 @@ std::string codeIdentity(const KernelPlan& plan) {
   // Every member, named so that one added later must be placed here: what emitKernels reads is
   // written; the *Of maps and first* offsets only say which node calls which function.
   [[maybe_unused]] const auto& [activations, activationOf, fused, fusedOf, gemmEpilogues,
-                                gemmEpilogueOf, gemmEdgeEpilogueOf, gemm, depthwise, depthwiseOf,
-                                dot, dotOf, prelu, symbols, firstFused, firstGemmEpilogue,
-                                firstGemm, firstDepthwise, firstDot] = plan;
+                                gemmEpilogueOf, gemmEdgeEpilogueOf, gemm, gemmNarrow, depthwise,
+                                depthwiseOf, dot, dotOf, prelu, symbols, firstFused,
+                                firstGemmEpilogue, firstGemm, firstDepthwise, firstDot] = plan;
   IdentityWriter out;
   out.put(activations);
   out.put(fused);
   out.put(gemmEpilogues);
   out.put(gemm);
+  out.put(gemmNarrow);
   out.put(depthwise);
   out.put(dot);
   out.put(prelu);

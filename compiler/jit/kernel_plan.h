@@ -33,6 +33,9 @@ struct KernelPlan {
   /// Per fused kernel, the epilogue kernel for its layer's last, shorter row of tiles (or kNone).
   std::vector<size_t> gemmEdgeEpilogueOf;
   bool gemm = false; ///< the GEMM kernels (gemmKernelNames) are needed
+  /// With their narrow variants: some GEMM's N (units, or output positions) is not a multiple
+  /// of NR, or not known when the model compiles.
+  bool gemmNarrow = false;
   /// Depthwise convolutions, one kernel per distinct shape; per node, its kernel (or kNone).
   std::vector<codegen::DepthwiseShape> depthwise;
   std::vector<size_t> depthwiseOf;

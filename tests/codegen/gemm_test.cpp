@@ -103,6 +103,35 @@ TEST_P(GemmTest, DenseOverOddShapes) {
       }
 }
 
+/// A model whose every N is a multiple of NR compiles no narrow kernels; an edge of few columns
+/// (which such a model should not have) is then still right, through a buffer.
+TEST_P(GemmTest, EdgesWithoutNarrowKernels) {
+  auto other = jit::Jit::create(isa_); // the fixture's JIT holds kernels of the same names
+  ASSERT_TRUE(static_cast<bool>(other));
+  auto compiled = jit::compileModule(
+      **other, "wide",
+      [&](llvm::Module& m) {
+        for (const jit::GemmEmitter& emit : jit::gemmKernelEmitters(isa_, false))
+          emit(m);
+      },
+      jit::gemmKernelNames(isa_, false));
+  ASSERT_TRUE(std::holds_alternative<std::vector<void*>>(compiled))
+      << std::get<std::string>(compiled);
+  jit::GemmKernel wide =
+      jit::gemmKernelAt(isa_, std::get<std::vector<void*>>(compiled).data(), false);
+  ASSERT_TRUE(wide.narrow.empty());
+  const int64_t rows = 7, in = 19;
+  for (int64_t units : {1, 3, 7, 17, 63, 65}) {
+    std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 18);
+    std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 19);
+    std::vector<float> want(static_cast<size_t>(rows * units)), got(want.size(), NAN);
+    jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), units, in);
+    jit::denseGemm(kernel_, packed, x.data(), rows, in, nullptr, want.data(), {}, pool_);
+    jit::denseGemm(wide, packed, x.data(), rows, in, nullptr, got.data(), {}, pool_);
+    ASSERT_EQ(got, want) << units << " units";
+  }
+}
+
 /// Adds 1 to every element it is given, so that a test sees each element pass exactly once.
 void addOne(const void*, float* y, int64_t offset, int64_t count) {
   for (int64_t i = 0; i < count; ++i)

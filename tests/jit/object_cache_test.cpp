@@ -206,6 +206,7 @@ TEST(CodeIdentity, EveryMemberTheEmitterReadsCounts) {
       {"epilogue step",
        [](auto& p) { p.gemmEpilogues[0].expression.steps[0].op = ir::OpKind::Mul; }},
       {"gemm", [](auto& p) { p.gemm = false; }},
+      {"gemm narrow", [](auto& p) { p.gemmNarrow = !p.gemmNarrow; }},
       {"prelu", [](auto& p) { p.prelu = false; }},
       {"symbol", [](auto& p) { p.symbols[2] = "gemm1"; }},
       {"no activation", [](auto& p) { p.activations.clear(); }},
