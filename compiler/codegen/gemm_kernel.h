@@ -34,6 +34,8 @@ struct GemmEpilogue {
   /// conv2d's output channels) are not a multiple of it.
   unsigned rows = 0;
 
+  bool operator==(const GemmEpilogue&) const = default;
+
   /// One activation of the accumulators (attrs resolved, as FusedStep's).
   static GemmEpilogue activation(ir::OpKind op, std::vector<ir::AttrValue> attrs);
 };

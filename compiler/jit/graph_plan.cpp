@@ -151,11 +151,7 @@ KernelPlan GraphRunner::planKernels(const codegen::TargetIsa& isa) {
   plan.gemmEpilogueOf.assign(kernels_.size(), KernelPlan::kNone);
   plan.gemmEdgeEpilogueOf.assign(kernels_.size(), KernelPlan::kNone);
   auto epilogueKernel = [&](codegen::GemmEpilogue epilogue) {
-    auto same = std::find_if(plan.gemmEpilogues.begin(), plan.gemmEpilogues.end(),
-                             [&](const codegen::GemmEpilogue& e) {
-                               return e.expression == epilogue.expression &&
-                                      e.leaves == epilogue.leaves && e.rows == epilogue.rows;
-                             });
+    auto same = std::find(plan.gemmEpilogues.begin(), plan.gemmEpilogues.end(), epilogue);
     if (same != plan.gemmEpilogues.end())
       return static_cast<size_t>(same - plan.gemmEpilogues.begin());
     plan.symbols.push_back(fmt::format("gemm.e{}", plan.gemmEpilogues.size()));
