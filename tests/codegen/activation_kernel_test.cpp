@@ -30,7 +30,7 @@ std::vector<ir::AttrValue> attrsFor(ir::OpKind op, const Given& given) {
 }
 
 /// The error the kernels are allowed (docs/accuracy.md): none for the piecewise-linear and
-/// rational ones, 2 ULP for hard_swish (PyTorch's float formula) and the ones computed from exp
+/// rational ones, 2 ULP for hard_swish and the ones computed from exp
 /// and log, 4 for mish and exact gelu.
 double tolerance(ir::OpKind op, const Given& attrs) {
   switch (op) {
