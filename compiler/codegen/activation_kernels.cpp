@@ -9,6 +9,7 @@
 #include <llvm/IR/IRBuilder.h>
 
 #include <array>
+#include <cfloat>
 #include <cmath>
 #include <limits>
 
@@ -71,8 +72,10 @@ llvm::Value* clampAttrs(Builder& b, llvm::Value* x, const Attrs& a) {
 
 llvm::Value* leakyRelu(Builder& b, llvm::Value* x, const Attrs& a) {
   double alpha = a.real("alpha");
+  // alpha = 0: -inf would give 0·-inf = NaN; its limit is 0 (-0, as for any negative x).
+  llvm::Value* negative = alpha == 0 ? clampKeepNan(b, x, -FLT_MAX, 0) : x;
   llvm::Value* scaled =
-      inDouble(b, x, [&](llvm::Value* d) { return b.CreateFMul(d, splat(d, alpha)); });
+      inDouble(b, negative, [&](llvm::Value* d) { return b.CreateFMul(d, splat(d, alpha)); });
   return b.CreateSelect(b.CreateFCmpOGE(x, splat(x, 0)), x, scaled);
 }
 
@@ -89,9 +92,11 @@ llvm::Value* hardSigmoidDouble(Builder& b, llvm::Value* d, double alpha, double 
 }
 
 llvm::Value* hardSigmoid(Builder& b, llvm::Value* x, const Attrs& a) {
-  return inDouble(b, x, [&](llvm::Value* d) {
-    return hardSigmoidDouble(b, d, a.real("alpha"), a.real("beta"));
-  });
+  double alpha = a.real("alpha");
+  // alpha = 0: ±inf would give 0·inf = NaN; the limit is clamp(beta, 0, 1), as for any x.
+  llvm::Value* finite = alpha == 0 ? clampKeepNan(b, x, -FLT_MAX, FLT_MAX) : x;
+  return inDouble(b, finite,
+                  [&](llvm::Value* d) { return hardSigmoidDouble(b, d, alpha, a.real("beta")); });
 }
 
 /// hard_swish without fused multiply-add (SSE): PyTorch's formula, x·clamp(x + 3, 0, 6)/6, in

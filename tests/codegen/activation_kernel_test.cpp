@@ -214,6 +214,9 @@ std::vector<Case> allCases() {
     }
     // Attributes other than the defaults.
     cases.push_back({isa, ir::OpKind::LeakyRelu, {{"alpha", -0.3}}, "leaky_relu_negative"});
+    cases.push_back({isa, ir::OpKind::LeakyRelu, {{"alpha", 0.0}}, "leaky_relu_zero"});
+    cases.push_back(
+        {isa, ir::OpKind::HardSigmoid, {{"alpha", 0.0}, {"beta", 0.25}}, "hard_sigmoid_flat"});
     cases.push_back({isa, ir::OpKind::HardTanh, {{"min", -0.7}, {"max", 0.3}}, "hard_tanh_narrow"});
     cases.push_back({isa, ir::OpKind::ThresholdedRelu, {{"alpha", 0.1}}, "thresholded_relu_01"});
     cases.push_back(

@@ -56,15 +56,15 @@ long double reference(ir::OpKind op, const std::vector<ir::AttrValue>& attrs, do
     return xd < 0 ? 0 : xd;
   case ir::OpKind::Relu6:
     return clampd(xd, 0, 6);
-  case ir::OpKind::LeakyRelu:
-    return xd >= 0 ? xd : ad("alpha") * xd;
+  case ir::OpKind::LeakyRelu: // alpha = 0: the limit at -inf is 0, not 0·-inf
+    return xd >= 0 ? xd : ad("alpha") == 0 && std::isinf(xd) ? -0.0 : ad("alpha") * xd;
   case ir::OpKind::HardTanh:
   case ir::OpKind::Clamp:
     return clampd(xd, ad("min"), ad("max"));
   case ir::OpKind::ThresholdedRelu:
     return std::isnan(xd) ? xd : xd > ad("alpha") ? xd : 0;
-  case ir::OpKind::HardSigmoid:
-    return clampd(ad("alpha") * xd + ad("beta"), 0, 1);
+  case ir::OpKind::HardSigmoid: // alpha = 0: beta clamped everywhere, ±inf included
+    return clampd((ad("alpha") == 0 && std::isinf(xd) ? 0 : ad("alpha") * xd) + ad("beta"), 0, 1);
   case ir::OpKind::HardSwish: // x·hard_sigmoid(x): 0 up to -3, x from 3, else x(x + 3)/6
     return std::isnan(x) ? x : x <= -3 ? 0 : x >= 3 ? x : x * (x + 3) / 6;
   case ir::OpKind::Softsign:
