@@ -121,8 +121,9 @@ std::string nearestName(std::string_view name, const std::vector<std::string>& c
   for (const std::string& candidate : candidates)
     if (candidate != name && lowered(candidate) == lowered(name))
       return candidate;
-  // Like clang's typo correction: accept at most a third of the name's length in edits.
-  size_t limit = std::max<size_t>(1, (name.size() + 2) / 3);
+  // Like clang's typo correction: accept at most a third of the name's length in edits, and
+  // fewer edits than the name has characters (the one-letter 'q' is no typo of 'x').
+  size_t limit = std::min((name.size() + 2) / 3, name.size() - std::min<size_t>(name.size(), 1));
   std::string best;
   size_t bestDistance = limit + 1;
   for (const std::string& candidate : candidates) {

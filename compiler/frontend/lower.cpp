@@ -269,8 +269,14 @@ private:
       return piped;
     const ast::Chain* chain = ast::asChain(*source.value);
     if (!chain) {
-      error(source.range, fmt::format("argument '{}' of '{}' expects a tensor value, got {}",
-                                      argName, callee, describeWritten(*source.value)));
+      // concat(a, b, 1): a number among the tensors is most likely the axis, which is a keyword.
+      const ir::OpInfo* op = ir::findOp(callee);
+      std::string hint;
+      if (boost::get<ast::Number>(source.value) && op && op->attrIndex("axis") >= 0)
+        hint = fmt::format("; the axis is a keyword argument: axis={}",
+                           describeWritten(*source.value));
+      error(source.range, fmt::format("argument '{}' of '{}' expects a tensor value, got {}{}",
+                                      argName, callee, describeWritten(*source.value), hint));
       return std::nullopt;
     }
     return evalChain(*chain, statement);
