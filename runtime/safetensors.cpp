@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -277,6 +279,37 @@ Tensor readTensor(const std::string& path, const std::string& where, const Json&
   return tensor;
 }
 
+/// Where a tensor's bytes lie in the data section.
+struct Extent {
+  uint64_t begin = 0, end = 0;
+  std::string name;
+};
+
+/// The format requires the tensors' bytes to tile the data section: no two share a byte (one
+/// would silently read the other's values) and no byte is left over.
+void checkTiling(const std::string& path, std::vector<Extent> extents, uint64_t dataSize) {
+  std::erase_if(extents, [](const Extent& e) { return e.begin == e.end; }); // empty tensors
+  std::sort(extents.begin(), extents.end(),
+            [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
+  uint64_t covered = 0;
+  const Extent* previous = nullptr;
+  for (const Extent& extent : extents) {
+    if (previous && extent.begin < covered)
+      fail(path, "tensors '" + previous->name + "' and '" + extent.name +
+                     "' overlap in the data section (bytes " + std::to_string(previous->begin) +
+                     "-" + std::to_string(previous->end) + " and " + std::to_string(extent.begin) +
+                     "-" + std::to_string(extent.end) + ")");
+    if (extent.begin > covered)
+      fail(path, "bytes " + std::to_string(covered) + "-" + std::to_string(extent.begin) +
+                     " of the data section belong to no tensor");
+    covered = extent.end;
+    previous = &extent;
+  }
+  if (covered != dataSize)
+    fail(path, "bytes " + std::to_string(covered) + "-" + std::to_string(dataSize) +
+                   " of the data section belong to no tensor");
+}
+
 void writeFloats(std::ofstream& out, const std::vector<float>& values) {
   if (values.empty())
     return;
@@ -333,11 +366,15 @@ std::map<std::string, Tensor> parseSafetensors(const unsigned char* bytes, size_
   const unsigned char* data = bytes + 8 + headerLength;
   uint64_t dataSize = rest - headerLength;
   std::map<std::string, Tensor> tensors;
+  std::vector<Extent> extents;
   for (const auto& [name, entry] : header.get_ref<const Json::object_t&>()) {
     if (name == kMetadata)
       continue;
     tensors.emplace(name, readTensor(path, "tensor '" + name + "': ", entry, data, dataSize));
+    extents.push_back({entry.at("data_offsets")[size_t{0}].get<uint64_t>(),
+                       entry.at("data_offsets")[size_t{1}].get<uint64_t>(), name});
   }
+  checkTiling(path, std::move(extents), dataSize);
   return tensors;
 }
 

@@ -153,6 +153,9 @@ Result<Model> Model::compileString(std::string_view source, const std::string& f
     std::vector<std::string> names;
     for (const ir::Graph& graph : impl->module.models)
       names.push_back(graph.name());
+    if (names.empty())
+      return error(ErrorCode::InvalidArgument,
+                   fmt::format("'{}' defines no model", fileName));
     if (options.model.empty() && names.size() != 1)
       return error(ErrorCode::InvalidArgument,
                    fmt::format("'{}' has {} models ({}); choose one with Options::model", fileName,
@@ -231,7 +234,7 @@ Status Model::loadWeights(const std::string& safetensorsPath) {
   if (!read.ok())
     return read.error();
   std::lock_guard lock(impl_->mutex);
-  return impl_->build(std::move(read).value(), safetensorsPath);
+  return impl_->build(std::move(read).value(), fmt::format("'{}'", safetensorsPath));
 }
 
 Status Model::setWeights(std::span<const TensorView> weights) {

@@ -79,6 +79,10 @@ std::variant<Pipeline, std::string> Pipeline::parse(std::string_view spec, bool 
   for (const std::string& name : names) {
     if (!fusion && isFusionPass(name))
       continue;
+    if (name == "none" || name == "default")
+      return fmt::format("'{}' names a whole pipeline and cannot be listed with other passes "
+                         "in '{}'",
+                         name, spec);
     std::unique_ptr<Pass> pass = createPass(name);
     if (!pass)
       return fmt::format("unknown pass '{}'; the passes are: none, default, {}", name,

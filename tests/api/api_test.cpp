@@ -223,6 +223,11 @@ TEST(Api, BadOptionsAndFiles) {
       << wrong.error().message;
   EXPECT_EQ(Model::compileFile("/nonexistent/model.nn").error().code, ErrorCode::Io);
   EXPECT_EQ(Model::compileFile("/").error().code, ErrorCode::Io);
+  // No model at all, only a block.
+  nnc::Result<Model> none = Model::compileString("block b(x) {\n  return relu(x)\n}\n", "b.nn");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::InvalidArgument);
+  EXPECT_EQ(none.error().message, "'b.nn' defines no model");
   // Two models and no choice.
   std::string two = std::string(kTiny) + "model other {\n  input x: f32[4]\n  output x\n}\n";
   EXPECT_EQ(Model::compileString(two, "two.nn").error().code, ErrorCode::InvalidArgument);

@@ -49,6 +49,16 @@ expect_in "$tmp/err" "cannot open" "missing file message"
 expect_exit 1 "check of a directory" "$nnc" check "$tmp"
 expect_in "$tmp/err" "is a directory" "directory message"
 expect_exit 1 "check of a good and a bad file" "$nnc" check "$tmp/good.nn" "$tmp/bad.nn"
+printf 'block b(x) {\n  return relu(x)\n}\n' >"$tmp/blocks.nn"
+printf "# nothing\n" >"$tmp/empty.nn"
+expect_exit 1 "run of an empty file" "$nnc" run "$tmp/empty.nn" --input x="$tmp/missing.npy"
+expect_in "$tmp/err" "defines no model" "no model error of an empty file"
+expect_exit 0 "check of a file of blocks only" "$nnc" check "$tmp/blocks.nn"
+expect_in "$tmp/err" "warning: '.*blocks.nn' defines no model" "no model warning"
+expect_exit 1 "ir of a file of blocks only" "$nnc" ir "$tmp/blocks.nn"
+expect_in "$tmp/err" "defines no model" "no model error of ir"
+expect_exit 1 "run of a file of blocks only" "$nnc" run "$tmp/blocks.nn" --input x="$tmp/missing.npy"
+expect_in "$tmp/err" "defines no model" "no model error of run"
 expect_exit 0 "ir of a valid file" "$nnc" ir "$tmp/good.nn"
 expect_in "$tmp/out" "%y = relu(%x) : f32\[N, 4\]" "ir output"
 expect_exit 0 "ir --model" "$nnc" ir "$tmp/good.nn" --model m
@@ -123,6 +133,11 @@ expect_exit 0 "run with a weight file" "$nnc" run "$tmp/dense.nn" --input x="$tm
 expect_exit 0 "run with the same random weights" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --random-weights 3 --output h="$tmp/h2.npy" --threads 1
 expect_exit 0 "init-weights and --random-weights agree" cmp "$tmp/h1.npy" "$tmp/h2.npy"
 expect_exit 2 "--weights and --random-weights together" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --weights "$tmp/w.safetensors" --random-weights 1
+expect_exit 2 "a negative seed" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --random-weights=-1
+expect_in "$tmp/err" "a seed is a whole number from 0 to 18446744073709551615, not '-1'" "negative seed message"
+expect_exit 2 "a seed past 2^64" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --random-weights 18446744073709551616
+expect_exit 2 "a negative init-weights seed" "$nnc" init-weights "$tmp/dense.nn" -o "$tmp/w-1.safetensors" --seed=-1
+expect_exit 0 "the largest seed" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --random-weights 18446744073709551615
 printf 'model d {\n  input x: f32[N, 3]\n  h = dense(x, 5) -> prelu\n  output h\n}\n' >"$tmp/dense5.nn"
 expect_exit 1 "run with weights of the wrong shape" "$nnc" run "$tmp/dense5.nn" --input x="$tmp/x.npy" --weights "$tmp/w.safetensors"
 expect_in "$tmp/err" "tensor 'h.weight' has shape \[4, 3\]; model 'd' needs \[5, 3\]" "wrong shape message"
@@ -161,6 +176,8 @@ expect_exit 0 "ir --print-after-all" "$nnc" ir "$resnet" --passes=default --prin
 expect_in "$tmp/out" "^// after fold-batchnorm$" "print-after-all header"
 expect_exit 2 "ir with an unknown pass" "$nnc" ir "$resnet" --passes=bogus
 expect_in "$tmp/err" "unknown pass 'bogus'" "unknown pass message"
+expect_exit 2 "ir with none among other passes" "$nnc" ir "$resnet" --passes=none,cse
+expect_in "$tmp/err" "'none' names a whole pipeline and cannot be listed with other passes" "none in a list message"
 expect_exit 0 "dot" "$nnc" dot "$mobilenet"
 expect_in "$tmp/out" "^digraph" "dot output"
 expect_in "$tmp/out" "cluster_k0" "fused kernel cluster"

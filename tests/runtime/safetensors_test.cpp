@@ -258,13 +258,13 @@ TEST_F(SafetensorsTest, ReadsF64RoundedToNearest) {
 }
 
 TEST_F(SafetensorsTest, ReadsMixedDtypesAndIgnoresMetadata) {
-  // Entries in any order, the header padded with spaces, bytes after the last tensor.
+  // Entries in any order, the header padded with spaces, an empty tensor at the end.
   std::string header = R"({"b":{"dtype":"F16","shape":[],"data_offsets":[16,18]},)"
                        R"("__metadata__":{"format":"pt"},)"
                        R"("a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
                        R"("c":{"dtype":"BF16","shape":[3,0],"data_offsets":[18,18]}}   )";
   std::string file = writeFile("mixed.safetensors", header,
-                               f32Bytes({1.0f, 2.0f, 3.0f, 4.0f}) + u16Bytes({0x4200, 0}));
+                               f32Bytes({1.0f, 2.0f, 3.0f, 4.0f}) + u16Bytes({0x4200}));
   std::map<std::string, Tensor> tensors = readSafetensors(file);
   ASSERT_EQ(tensors.size(), 3u);
   EXPECT_EQ(tensors.count("__metadata__"), 0u);
@@ -276,14 +276,34 @@ TEST_F(SafetensorsTest, ReadsMixedDtypesAndIgnoresMetadata) {
   EXPECT_TRUE(tensors["c"].data.empty());
 }
 
-TEST_F(SafetensorsTest, ReadsOverlappingTensorsEachFromItsOwnOffsets) {
+TEST_F(SafetensorsTest, RejectsTensorsThatShareBytes) {
+  // The format's tensors tile the data section; y would silently read x's last value.
   std::string file = writeFile("overlap.safetensors",
                                R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                                R"("y":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
                                f32Bytes({1.0f, 2.0f, 3.0f}));
-  std::map<std::string, Tensor> tensors = readSafetensors(file);
-  EXPECT_EQ(tensors["x"].data, (std::vector<float>{1.0f, 2.0f}));
-  EXPECT_EQ(tensors["y"].data, (std::vector<float>{2.0f, 3.0f}));
+  EXPECT_TRUE(failsToRead(file, {"tensors 'x' and 'y' overlap", "bytes 0-8 and 4-12"}));
+  std::string same = writeFile("same.safetensors",
+                               R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                               R"("y":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                               f32Bytes({1.0f}));
+  EXPECT_TRUE(failsToRead(same, {"tensors 'x' and 'y' overlap"}));
+}
+
+TEST_F(SafetensorsTest, RejectsBytesThatBelongToNoTensor) {
+  std::string hole = writeFile("hole.safetensors",
+                               R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                               R"("y":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+                               f32Bytes({1.0f, 2.0f, 3.0f}));
+  EXPECT_TRUE(failsToRead(hole, {"bytes 4-8 of the data section belong to no tensor"}));
+  std::string trailing =
+      writeFile("trailing.safetensors",
+                oneTensor(R"("dtype":"F32","shape":[1],"data_offsets":[0,4])"), f32Bytes({1, 2}));
+  EXPECT_TRUE(failsToRead(trailing, {"bytes 4-8 of the data section belong to no tensor"}));
+  std::string late =
+      writeFile("late.safetensors", oneTensor(R"("dtype":"F32","shape":[1],"data_offsets":[4,8])"),
+                f32Bytes({1, 2}));
+  EXPECT_TRUE(failsToRead(late, {"bytes 0-4 of the data section belong to no tensor"}));
 }
 
 TEST_F(SafetensorsTest, RejectsAFileThatCannotBeOpened) {

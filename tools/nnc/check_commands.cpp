@@ -13,8 +13,11 @@ int runCheck(const std::vector<std::string>& files) {
   int status = kExitOk;
   for (const std::string& path : files) {
     std::optional<SourceFile> source = readSource(path);
-    if (!source || !compileFile(*source))
+    std::optional<ir::Module> module = source ? compileFile(*source) : std::nullopt;
+    if (!module)
       status = kExitError;
+    else if (module->models.empty())
+      fmt::print(stderr, "nnc: warning: '{}' defines no model\n", path);
   }
   return status;
 }
@@ -40,6 +43,10 @@ std::optional<std::vector<ir::Graph>> optimizedModels(const std::string& file,
   std::optional<ir::Module> module = compileFile(*source);
   if (!module)
     return std::nullopt;
+  if (module->models.empty()) {
+    fmt::print(stderr, "nnc: error: '{}' defines no model\n", file);
+    return std::nullopt;
+  }
   std::vector<ir::Graph> graphs;
   if (model.empty()) {
     graphs = module->models;

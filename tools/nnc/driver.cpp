@@ -48,6 +48,8 @@ const ir::Graph& chooseModel(const ir::Module& module, const std::string& file,
   std::vector<std::string> names;
   for (const ir::Graph& graph : module.models)
     names.push_back(graph.name());
+  if (module.models.empty())
+    throw runtime::UserError(fmt::format("'{}' defines no model", file));
   if (name.empty()) {
     if (module.models.size() == 1)
       return module.models.front();
@@ -63,7 +65,7 @@ const ir::Graph& chooseModel(const ir::Module& module, const std::string& file,
 jit::Weights loadWeights(const ir::Graph& graph, const WeightSource& source) {
   if (!source.file.empty()) {
     jit::Weights weights = runtime::readSafetensors(source.file);
-    jit::checkWeights(graph, weights, source.file);
+    jit::checkWeights(graph, weights, fmt::format("'{}'", source.file));
     return weights;
   }
   if (source.seed)

@@ -9,9 +9,23 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cstdint>
+
 namespace {
 
 using namespace nnc::driver;
+
+/// A seed is a decimal integer in [0, 2^64): CLI11 alone would wrap "-1" and saturate larger
+/// numbers, silently giving some other model's weights.
+std::string checkSeed(const std::string& text) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end)
+    return "a seed is a whole number from 0 to 18446744073709551615, not '" + text + "'";
+  return {};
+}
 
 /// --passes and --no-fusion.
 void addPassOptions(CLI::App& command, PassOptions& options, const char* byDefault) {
@@ -39,6 +53,7 @@ void addModelOptions(CLI::App& command, ModelOptions& options) {
   command
       .add_option("--random-weights", options.weights.seed,
                   "SEED: deterministic random weights instead of a file")
+      ->check(checkSeed)
       ->excludes(weights);
   addPassOptions(command, options.passes, "default: default");
   command.add_flag("!--no-cache", options.cache,
@@ -102,7 +117,7 @@ int main(int argc, char** argv) {
   init->add_option("FILE", initFile, "model file (.nn)")->required();
   init->add_option("--model", initModel, "the model (needed when the file has several)");
   init->add_option("-o,--output", initOutput, "FILE.safetensors to write")->required();
-  init->add_option("--seed", initSeed, "random seed (default 0)");
+  init->add_option("--seed", initSeed, "random seed (default 0)")->check(checkSeed);
 
   CompileOptions compileOptions;
   CLI::App* compile = app.add_subcommand(
