@@ -103,7 +103,13 @@ void Pipeline::run(
   for (const std::shared_ptr<Pass>& pass : passes_)
     withFusion.willFuse |= isFusionPass(pass->name());
   for (const std::shared_ptr<Pass>& pass : passes_) {
-    pass->run(graph, withFusion);
+    bool changed = pass->run(graph, withFusion);
+    // Fused kernels describe the graph the fusion passes saw. A rewrite listed after them
+    // (--passes fuse-elementwise,activation-past-maxpool) may change a fused node's op, so a
+    // change drops them and the nodes run one by one, as LLVM drops the analyses a pass does
+    // not preserve. The default order fuses last.
+    if (changed && !isFusionPass(pass->name()))
+      graph.setFusedKernels({});
     if (std::vector<std::string> problems = ir::verify(graph); !problems.empty())
       throw InternalError(fmt::format("pass {} left an invalid graph: {}", pass->name(),
                                       fmt::join(problems, "; ")));

@@ -223,6 +223,24 @@ TEST(Pipeline, ParsesListsAndRejectsUnknownPasses) {
   EXPECT_TRUE(std::holds_alternative<std::string>(passes::Pipeline::parse("cse,,dce")));
 }
 
+TEST(Pipeline, ARewriteAfterFusionDropsTheKernels) {
+  // activation-past-maxpool swaps the ops of the fused tanh and the pool: the kernel that held
+  // tanh would hold a maxpool.
+  const char* text = "model m { input x: f32[N, 4, 6, 6]\n"
+                     "y = add(x, x) -> tanh -> maxpool(2)\noutput y }";
+  ir::Graph g = build(text);
+  auto parsed = passes::Pipeline::parse("fuse-elementwise,activation-past-maxpool");
+  ASSERT_TRUE(std::holds_alternative<passes::Pipeline>(parsed));
+  std::get<passes::Pipeline>(parsed).run(g, passes::PassContext{});
+  EXPECT_EQ(ops(g), (Strings{"add", "maxpool", "tanh"}));
+  EXPECT_EQ(kernels(g), Strings{});
+  // A rewrite that changes nothing keeps them.
+  ir::Graph kept = build(text);
+  std::get<passes::Pipeline>(passes::Pipeline::parse("fuse-elementwise,dce"))
+      .run(kept, passes::PassContext{});
+  EXPECT_EQ(kernels(kept), (Strings{"add+tanh"}));
+}
+
 TEST(Pipeline, DefaultPipelineOnAResidualBlock) {
   ir::Graph g = build("model m { input x: f32[N, 4, 8, 8]\n"
                       "a = conv2d(x, 4, 3, pad=1, bias=false) -> batchnorm -> relu\n"
