@@ -142,9 +142,14 @@ extern "C" int nnc_aot_run(const nnc_aot_model* m, const float* const* inputs,
       loaded = static_cast<aot::Loaded*>(*m->state);
     }
     const ir::Graph& graph = *loaded->graph;
+    if (!symbols && !loaded->symbols.empty())
+      throw runtime::UserError("the array of symbol sizes is null");
     std::map<std::string, int64_t> sizes;
     for (size_t s = 0; s < loaded->symbols.size(); ++s)
       sizes[loaded->symbols[s]] = symbols[s];
+    if ((!inputs && !graph.inputs().empty()) || (!outputs && !graph.outputs().empty()))
+      throw runtime::UserError(!inputs ? "the array of inputs is null"
+                                       : "the array of outputs is null");
     std::map<std::string, jit::InputView> views;
     size_t index = 0;
     for (ir::ValueId id : graph.inputs()) {
@@ -155,8 +160,11 @@ extern "C" int nnc_aot_run(const nnc_aot_model* m, const float* const* inputs,
     }
     std::map<std::string, float*> buffers;
     index = 0;
-    for (const ir::Output& output : graph.outputs())
+    for (const ir::Output& output : graph.outputs()) {
+      if (!outputs[index])
+        throw runtime::UserError(fmt::format("output '{}' has no buffer", output.name));
       buffers[output.name] = outputs[index++];
+    }
     std::lock_guard lock(loaded->running);
     loaded->runner->run(views, buffers);
     return 0;

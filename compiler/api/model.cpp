@@ -70,15 +70,61 @@ TensorInfo infoOf(std::string name, const ir::Shape& shape) {
 
 /// Checks a caller's tensor before anything reads it.
 Status checkView(const TensorView& view, const char* what) {
-  int64_t count = 1;
+  bool empty = false;
   for (int64_t size : view.shape) {
     if (size < 0)
       return error(ErrorCode::InvalidArgument,
                    fmt::format("{} '{}' has a negative size in its shape", what, view.name));
-    count *= size;
+    empty |= size == 0;
   }
-  if (!view.data && count > 0)
+  if (!view.data && !empty)
     return error(ErrorCode::InvalidArgument, fmt::format("{} '{}' has no data", what, view.name));
+  return {};
+}
+
+/// The addresses of the bytes a tensor of `shape` at `data` spans (pointers into different
+/// buffers compare as integers).
+struct Span {
+  uintptr_t begin, end;
+  std::string what;
+};
+
+Span spanOf(const void* data, const std::vector<int64_t>& shape, std::string what) {
+  uint64_t count = 1;
+  for (int64_t size : shape)
+    count *= static_cast<uint64_t>(size); // bounded: the run's shapes have been checked
+  auto begin = reinterpret_cast<uintptr_t>(data);
+  return {begin, begin + (data ? count * sizeof(float) : 0), std::move(what)};
+}
+
+/// Outputs are written while inputs are still read, and outputs one after another: no output
+/// may share a byte with an input or another output (the result would be silently wrong).
+Status checkApart(std::span<const TensorView> inputs,
+                  const std::vector<std::vector<int64_t>>& outputShapes,
+                  const std::vector<TensorInfo>& outputInfos, std::span<OutputBuffer> outputs) {
+  std::vector<Span> read, written;
+  for (const TensorView& view : inputs)
+    read.push_back(spanOf(view.data, view.shape, fmt::format("input '{}'", view.name)));
+  for (const OutputBuffer& buffer : outputs) {
+    auto it = std::find_if(outputInfos.begin(), outputInfos.end(),
+                           [&](const TensorInfo& o) { return o.name == buffer.name; });
+    written.push_back(spanOf(buffer.data,
+                             outputShapes[static_cast<size_t>(it - outputInfos.begin())],
+                             fmt::format("output '{}'", buffer.name)));
+  }
+  auto overlap = [](const Span& a, const Span& b) {
+    return a.begin < a.end && b.begin < b.end && a.begin < b.end && b.begin < a.end;
+  };
+  for (size_t i = 0; i < written.size(); ++i) {
+    for (const Span& other : read)
+      if (overlap(written[i], other))
+        return error(ErrorCode::InvalidArgument,
+                     fmt::format("the buffer of {} overlaps {}", written[i].what, other.what));
+    for (size_t j = 0; j < i; ++j)
+      if (overlap(written[i], written[j]))
+        return error(ErrorCode::InvalidArgument,
+                     fmt::format("the buffer of {} overlaps {}", written[i].what, written[j].what));
+  }
   return {};
 }
 
@@ -124,8 +170,10 @@ Result<Model> Model::compileString(std::string_view source, const std::string& f
     return error(ErrorCode::Unsupported,
                  fmt::format("this CPU cannot run {} code: it lacks {}", isa->name, missing));
   impl->isa = *isa;
-  if (options.threads < 0)
-    return error(ErrorCode::InvalidArgument, "threads must be 0 (one per core) or more");
+  if (options.threads < 0 || options.threads > 1024) // as nnc's --threads
+    return error(
+        ErrorCode::InvalidArgument,
+        fmt::format("threads must be from 0 (one per core) to 1024, not {}", options.threads));
   auto pipeline = passes::Pipeline::parse(options.passes, options.fusion);
   if (auto* problem = std::get_if<std::string>(&pipeline))
     return error(ErrorCode::InvalidArgument, *problem);
@@ -154,8 +202,7 @@ Result<Model> Model::compileString(std::string_view source, const std::string& f
     for (const ir::Graph& graph : impl->module.models)
       names.push_back(graph.name());
     if (names.empty())
-      return error(ErrorCode::InvalidArgument,
-                   fmt::format("'{}' defines no model", fileName));
+      return error(ErrorCode::InvalidArgument, fmt::format("'{}' defines no model", fileName));
     if (options.model.empty() && names.size() != 1)
       return error(ErrorCode::InvalidArgument,
                    fmt::format("'{}' has {} models ({}); choose one with Options::model", fileName,
@@ -314,6 +361,8 @@ Status Model::run(std::span<const TensorView> inputs, std::span<OutputBuffer> ou
     buffers[buffer.name] = buffer.data;
     buffer.shape = shape;
   }
+  if (Status apart = checkApart(inputs, shapes.value(), impl_->outputs, outputs); !apart.ok())
+    return apart;
   std::lock_guard lock(impl_->mutex);
   return guarded(ErrorCode::InvalidArgument, [&]() -> Status {
     impl_->runner->run(views, buffers);

@@ -44,6 +44,19 @@ template <class Body> void parallelElements(runtime::ThreadPool& pool, int64_t n
   });
 }
 
+/// The floats of a whole shape, whose bytes fit a signed 64-bit size: a larger count (sizes a
+/// caller gives, or what broadcasting makes of them) is the caller's error, not a count that
+/// wraps around to something small. Every product of its axes is then safe too.
+int64_t elementCount(const std::vector<int64_t>& shape, std::string_view what) {
+  constexpr int64_t kMaxFloats = std::numeric_limits<int64_t>::max() / sizeof(float);
+  int64_t count = 1;
+  for (int64_t size : shape)
+    if (size < 0 || __builtin_mul_overflow(count, size, &count) || count > kMaxFloats)
+      throw UserError(fmt::format("{} would have shape {}: more floats than a memory can hold",
+                                  what, runtime::formatShape(shape)));
+  return count;
+}
+
 int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
   int64_t result = 1;
   for (size_t axis = from; axis < to; ++axis)
@@ -93,6 +106,7 @@ void checkInputShapes(const ir::Graph& graph,
       throw UserError(fmt::format("input '{}' has shape {} of rank {}; the model expects {}",
                                   input.name, runtime::formatShape(shape), shape.size(),
                                   input.type.str()));
+    elementCount(shape, fmt::format("input '{}'", input.name));
     for (int axis = 0; axis < input.type.rank(); ++axis) {
       const ir::Dim& dim = input.type.shape[axis];
       int64_t size = shape[axis];
@@ -168,6 +182,8 @@ std::vector<View> GraphRunner::bindInputs(const std::map<std::string, InputView>
   std::vector<View> values(graph_.values().size());
   for (ir::ValueId id : graph_.inputs()) {
     const InputView& input = inputs.at(graph_.value(id).name);
+    if (!input.data) // every input holds at least one float: its sizes are at least 1
+      throw UserError(fmt::format("input '{}' has no data", graph_.value(id).name));
     values[id] = {input.shape, const_cast<float*>(input.data), // inputs are only read
                   product(input.shape, 0, input.shape.size())};
   }
@@ -186,7 +202,7 @@ void GraphRunner::inferShapes(const Step& step, std::vector<View>& values) const
     values[node.result].shape = resultShape(graph_, node, values);
   }
   View& out = values[step.result];
-  out.count = product(out.shape, 0, out.shape.size());
+  out.count = elementCount(out.shape, fmt::format("'{}'", graph_.value(step.result).name));
 }
 
 std::map<std::string, std::vector<int64_t>>

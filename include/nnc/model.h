@@ -26,7 +26,7 @@ namespace nnc {
 
 struct Options {
   std::string isa = "host";       ///< "host" (what this CPU has), "avx512", "avx2" or "sse"
-  int threads = 0;                ///< threads of the model's pool; 0: one per core
+  int threads = 0;                ///< threads of the model's pool, at most 1024; 0: one per core
   std::string passes = "default"; ///< "default", "none", or pass names joined by commas
   bool fusion = true;             ///< false: the pipeline without its fusion passes
   std::string model;              ///< which model of the file; empty: its only one

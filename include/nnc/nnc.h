@@ -35,7 +35,7 @@ typedef struct nnc_model nnc_model;
  * passes with fusion, and the file's only model. */
 typedef struct nnc_options {
   const char* isa;    /* "host", "avx512", "avx2" or "sse"; NULL: "host" */
-  int threads;        /* 0: one per core */
+  int threads;        /* 0: one per core; at most 1024 */
   const char* passes; /* "default", "none" or pass names joined by commas; NULL: "default" */
   int no_fusion;      /* nonzero: the pipeline without its fusion passes */
   const char* model;  /* which model of the file; NULL: its only one */

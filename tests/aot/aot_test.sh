@@ -125,6 +125,23 @@ for model in resnet mobilenet lenet; do
   same "$model" "$tmp/got" "$tmp/want.$model"
 done
 
+# Misuse at run time: a null input or output is an error with a message, not a crash.
+cat >"$tmp/null.c" <<'C'
+#include "lenet.h"
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+  static float image[2 * 28 * 28], logits[20], probs[20];
+  if (lenet_run(NULL, 2, logits, probs) == 0 || !strstr(nnc_aot_last_error(), "input 'image' has no data"))
+    return 1;
+  if (lenet_run(image, 2, NULL, probs) == 0 || !strstr(nnc_aot_last_error(), "output 'logits' has no buffer"))
+    return 2;
+  return lenet_run(image, 2, logits, probs) == 0 ? 0 : 3;
+}
+C
+link "$tmp/null.c" "$tmp/lenet.o" "$tmp/null"
+"$tmp/null" || fail "null pointers: exit $? (1: input, 2: output, 3: a good call after them)"
+
 # Misuse: a name that is not a C identifier; a weight file for another model.
 if "$nnc" compile "$mlp" -o "$tmp/bad.o" --name "2mlp" 2>"$tmp/err"; then
   fail "a bad --name was accepted"

@@ -215,6 +215,8 @@ TEST(Api, BadOptionsAndFiles) {
   nnc::Options threads;
   threads.threads = -1;
   EXPECT_EQ(Model::compileString(kTiny, "t.nn", threads).error().code, ErrorCode::InvalidArgument);
+  threads.threads = 5000; // as many OS threads on the first run
+  EXPECT_EQ(Model::compileString(kTiny, "t.nn", threads).error().code, ErrorCode::InvalidArgument);
   nnc::Options which;
   which.model = "tiny2";
   nnc::Result<Model> wrong = Model::compileString(kTiny, "t.nn", which);
@@ -282,6 +284,22 @@ TEST(Api, MisuseIsAnErrorNotACrash) {
       contains(code({{"x", x.data(), {1, 3}}}, {{"h", h.data(), 2, {}}, {"h", h.data(), 2, {}}}),
                "given twice"));
   EXPECT_TRUE(contains(code({{"x", x.data(), {1, 3}}}, {{"h", nullptr, 2, {}}}), "buffer"));
+  // Sizes whose element count wraps around (2^60·3 floats, and 2^62 + 1 that would be 16·...).
+  EXPECT_TRUE(contains(code({{"x", x.data(), {int64_t{1} << 60, 3}}}, outputs),
+                       "more floats than a memory can hold"));
+  EXPECT_TRUE(contains(code({{"x", x.data(), {(int64_t{1} << 62) + 1, 3}}}, outputs),
+                       "more floats than a memory can hold"));
+  // Outputs that share bytes with an input or with each other.
+  std::vector<float> wide = {1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_TRUE(contains(code({{"x", wide.data(), {1, 3}}}, {{"h", wide.data() + 2, 2, {}}}),
+                       "the buffer of output 'h' overlaps input 'x'"));
+  std::vector<float> shared(5);
+  EXPECT_TRUE(contains(code({{"x", x.data(), {1, 3}}},
+                            {{"h", shared.data(), 2, {}}, {"twice", shared.data() + 1, 4, {}}}),
+                       "the buffer of output 'twice' overlaps output 'h'"));
+  EXPECT_EQ(code({{"x", x.data(), {1, 3}}},
+                 {{"h", shared.data(), 2, {}}, {"twice", shared.data() + 2, 3, {}}}),
+            "ok"); // side by side
   // After all that, the model still runs.
   EXPECT_EQ(code({{"x", x.data(), {1, 3}}}, outputs), "ok");
 }
