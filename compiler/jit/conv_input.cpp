@@ -84,28 +84,39 @@ GemmB ConvInput::prepare(const float* x) {
 
 void ConvInput::fillBordered(const float* x) {
   // The border is zero from the constructor and never written: only the input's own rows are
-  // copied, each phase row's part [lo, hi) of them.
+  // copied, each phase row's part [lo, hi) of them, for all the channels in one call.
   const int64_t sh = g_.strideH, sw = g_.strideW;
-  for (int64_t c = 0; c < channels_; ++c) {
-    const float* plane = x + c * g_.inH * g_.inW;
-    float* phases = bordered_.data() + c * channelSize_;
-    for (int64_t ry = 0; ry < sh; ++ry) {
-      if (!phaseRows_[static_cast<size_t>(ry)])
-        continue;
-      // Phase row a is input row a·sh + ry - padTop.
-      int64_t first = std::max<int64_t>(0, ceilDiv(g_.padTop - ry, sh));
-      int64_t last = std::min(phaseH_, ceilDiv(g_.inH + g_.padTop - ry, sh));
-      if (first >= last)
-        continue;
-      const float* row = plane + (first * sh + ry - g_.padTop) * g_.inW;
-      for (int64_t rx = 0; rx < sw; ++rx) {
-        const PhaseColumns& columns = phaseColumns_[static_cast<size_t>(rx)];
-        if (!columns.used)
-          continue;
-        float* out = phases + ((ry * sw + rx) * phaseH_ + first) * phaseW_ + columns.lo;
-        runtime::copyStridedRows(row + columns.lo * sw + rx - g_.padLeft, sh * g_.inW, sw,
-                                 last - first, columns.hi - columns.lo, out, phaseW_);
-      }
+  for (int64_t ry = 0; ry < sh; ++ry) {
+    if (!phaseRows_[static_cast<size_t>(ry)])
+      continue;
+    // Phase row a is input row a·sh + ry - padTop.
+    int64_t first = std::max<int64_t>(0, ceilDiv(g_.padTop - ry, sh));
+    int64_t last = std::min(phaseH_, ceilDiv(g_.inH + g_.padTop - ry, sh));
+    if (first >= last)
+      continue;
+    runtime::RowBlock rows{x + (first * sh + ry - g_.padTop) * g_.inW, g_.inH * g_.inW, sh * g_.inW,
+                           channels_, last - first};
+    // Phase column b of phase rx is input column b·sw + rx - padLeft; its first inside one is
+    // column lo·sw + rx - padLeft, 0 or 1 for stride 2.
+    auto target = [&](int64_t rx) {
+      const PhaseColumns& columns = phaseColumns_[static_cast<size_t>(rx)];
+      float* out = bordered_.data() + ((ry * sw + rx) * phaseH_ + first) * phaseW_ + columns.lo;
+      return runtime::RowTarget{out, channelSize_, phaseW_,
+                                columns.used ? columns.hi - columns.lo : 0};
+    };
+    auto firstColumn = [&](int64_t rx) {
+      return phaseColumns_[static_cast<size_t>(rx)].lo * sw + rx - g_.padLeft;
+    };
+    if (sw == 2 && firstColumn(0) + firstColumn(1) == 1) {
+      // One phase holds the even columns, the other the odd: one pass reads each row once.
+      int64_t even = firstColumn(0) == 0 ? 0 : 1;
+      runtime::splitEvenOddRows(rows, target(even), target(1 - even));
+      continue;
+    }
+    for (int64_t rx = 0; rx < sw; ++rx) {
+      runtime::RowBlock shifted = rows;
+      shifted.source += firstColumn(rx);
+      runtime::copyStridedRows(shifted, sw, target(rx));
     }
   }
 }
