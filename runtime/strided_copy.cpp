@@ -18,6 +18,23 @@ inline float* rowOf(const RowTarget& target, int64_t p, int64_t r) {
   return target.out + p * target.planePitch + r * target.rowPitch;
 }
 
+/// Row r of plane p of a block and of its two phases.
+struct Row {
+  const float* source;
+  float* even;
+  float* odd;
+};
+inline Row rowOf(const RowBlock& block, const RowTarget& even, const RowTarget& odd, int64_t p,
+                 int64_t r) {
+  return {rowOf(block, p, r), rowOf(even, p, r), rowOf(odd, p, r)};
+}
+
+/// The vectors of `width` outputs at the start of a row that both phases fill whole (or the even
+/// one, when the odd one has no outputs): their loads need no mask worked out.
+inline int64_t wholeVectors(const RowTarget& even, const RowTarget& odd, int64_t width) {
+  return (odd.count == 0 ? even.count : std::min(even.count, odd.count)) / width;
+}
+
 /// The rest of a row from output j on, one element at a time.
 inline void splitScalarFrom(int64_t j, const float* source, float* even, int64_t evenCount,
                             float* odd, int64_t oddCount) {
@@ -29,9 +46,10 @@ inline void splitScalarFrom(int64_t j, const float* source, float* even, int64_t
 
 void splitScalar(const RowBlock block, const RowTarget even, const RowTarget odd) {
   for (int64_t p = 0; p < block.planes; ++p)
-    for (int64_t r = 0; r < block.rows; ++r)
-      splitScalarFrom(0, rowOf(block, p, r), rowOf(even, p, r), even.count, rowOf(odd, p, r),
-                      odd.count);
+    for (int64_t r = 0; r < block.rows; ++r) {
+      Row row = rowOf(block, even, odd, p, r);
+      splitScalarFrom(0, row.source, row.even, even.count, row.odd, odd.count);
+    }
 }
 
 /// The first n lanes (none for n <= 0).
@@ -49,15 +67,12 @@ __attribute__((target("avx512f"))) void splitAvx512(const RowBlock block, const 
       _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const int64_t longer = std::max(even.count, odd.count);
-  // Vectors of 16 outputs of both phases (or of the only one) read whole, with no mask to work
-  // out: 32 floats, or 31 when there are no odd outputs.
-  const int64_t whole = odd.count == 0 ? even.count / 16 : std::min(even.count, odd.count) / 16;
+  // A whole vector of outputs reads 32 floats, or 31 when there are no odd outputs.
+  const int64_t whole = wholeVectors(even, odd, 16);
   const __mmask16 wholeHigh = odd.count == 0 ? 0x7fff : 0xffff;
   for (int64_t p = 0; p < block.planes; ++p)
     for (int64_t r = 0; r < block.rows; ++r) {
-      const float* source = rowOf(block, p, r);
-      float* evenRow = rowOf(even, p, r);
-      float* oddRow = rowOf(odd, p, r);
+      auto [source, evenRow, oddRow] = rowOf(block, even, odd, p, r);
       int64_t j = 0;
       for (; j < 16 * whole; j += 16) {
         __m512 low = _mm512_loadu_ps(source + 2 * j);
@@ -88,13 +103,11 @@ __attribute__((target("avx2"))) void splitAvx2(const RowBlock block, const RowTa
   // 8 outputs of each phase read 16 floats, or 15 when there are no odd outputs.
   const __m256i firstSeven = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
   const __m256i all = _mm256_set1_epi32(-1);
-  const int64_t whole = odd.count == 0 ? even.count / 8 : std::min(even.count, odd.count) / 8;
+  const int64_t whole = wholeVectors(even, odd, 8);
   const __m256i wholeHigh = odd.count == 0 ? firstSeven : all;
   for (int64_t p = 0; p < block.planes; ++p)
     for (int64_t r = 0; r < block.rows; ++r) {
-      const float* source = rowOf(block, p, r);
-      float* evenRow = rowOf(even, p, r);
-      float* oddRow = rowOf(odd, p, r);
+      auto [source, evenRow, oddRow] = rowOf(block, even, odd, p, r);
       int64_t j = 0;
       for (; j < 8 * whole; j += 8) {
         __m256 low = _mm256_loadu_ps(source + 2 * j);
