@@ -215,9 +215,15 @@ std::optional<uint64_t> nonNegative(const Json& value) {
   return std::nullopt;
 }
 
-/// Reads one tensor entry of the header; `where` is "tensor 'name': ".
+/// Where a tensor's bytes lie in the data section.
+struct Extent {
+  uint64_t begin = 0, end = 0;
+  std::string name;
+};
+
+/// Reads one tensor entry of the header; `where` is "tensor 'name': ". Sets `extent`'s bytes.
 Tensor readTensor(const std::string& path, const std::string& where, const Json& entry,
-                  const unsigned char* data, uint64_t dataSize) {
+                  const unsigned char* data, uint64_t dataSize, Extent& extent) {
   if (!entry.is_object())
     fail(path, where + "the entry is not a JSON object: " + brief(entry));
   for (const char* key : {"dtype", "shape", "data_offsets"})
@@ -266,6 +272,8 @@ Tensor readTensor(const std::string& path, const std::string& where, const Json&
   if (*end > dataSize)
     fail(path, where + "truncated: its data ends at byte " + std::to_string(*end) +
                    " of the data section, which has " + std::to_string(dataSize) + " bytes");
+  extent.begin = *begin;
+  extent.end = *end;
   uint64_t bytes = *end - *begin;
   uint64_t needed = *count * dtype->size; // at most 2^63: no overflow
   if (bytes != needed)
@@ -279,18 +287,13 @@ Tensor readTensor(const std::string& path, const std::string& where, const Json&
   return tensor;
 }
 
-/// Where a tensor's bytes lie in the data section.
-struct Extent {
-  uint64_t begin = 0, end = 0;
-  std::string name;
-};
-
 /// The format requires the tensors' bytes to tile the data section: no two share a byte (one
 /// would silently read the other's values) and no byte is left over.
+/// An empty tensor counts too: it must sit where one tensor ends and the next begins.
 void checkTiling(const std::string& path, std::vector<Extent> extents, uint64_t dataSize) {
-  std::erase_if(extents, [](const Extent& e) { return e.begin == e.end; }); // empty tensors
-  std::sort(extents.begin(), extents.end(),
-            [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
+  std::sort(extents.begin(), extents.end(), [](const Extent& a, const Extent& b) {
+    return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
+  });
   uint64_t covered = 0;
   const Extent* previous = nullptr;
   for (const Extent& extent : extents) {
@@ -370,9 +373,9 @@ std::map<std::string, Tensor> parseSafetensors(const unsigned char* bytes, size_
   for (const auto& [name, entry] : header.get_ref<const Json::object_t&>()) {
     if (name == kMetadata)
       continue;
-    tensors.emplace(name, readTensor(path, "tensor '" + name + "': ", entry, data, dataSize));
-    extents.push_back({entry.at("data_offsets")[size_t{0}].get<uint64_t>(),
-                       entry.at("data_offsets")[size_t{1}].get<uint64_t>(), name});
+    Extent& extent = extents.emplace_back(Extent{0, 0, name});
+    tensors.emplace(name,
+                    readTensor(path, "tensor '" + name + "': ", entry, data, dataSize, extent));
   }
   checkTiling(path, std::move(extents), dataSize);
   return tensors;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,11 @@ struct Tensor {
 
 /// "[2, 3, 4]"
 std::string formatShape(const std::vector<int64_t>& shape);
+
+/// The floats of `shape` when no size is negative and their bytes fit a signed 64-bit size;
+/// otherwise nullopt (a count that would wrap around to something small). Every product of some
+/// of its axes is then safe too.
+std::optional<int64_t> checkedElementCount(const std::vector<int64_t>& shape);
 
 /// An error in what the user gave the runtime (a file, a shape); its message is one line.
 class UserError : public std::runtime_error {

@@ -68,64 +68,20 @@ TensorInfo infoOf(std::string name, const ir::Shape& shape) {
   return info;
 }
 
-/// Checks a caller's tensor before anything reads it.
-Status checkView(const TensorView& view, const char* what) {
-  bool empty = false;
-  for (int64_t size : view.shape) {
+/// Checks a caller's tensor before anything reads it; its element count when it is good.
+Result<int64_t> checkView(const TensorView& view, const char* what) {
+  for (int64_t size : view.shape)
     if (size < 0)
       return error(ErrorCode::InvalidArgument,
                    fmt::format("{} '{}' has a negative size in its shape", what, view.name));
-    empty |= size == 0;
-  }
-  if (!view.data && !empty)
+  std::optional<int64_t> count = runtime::checkedElementCount(view.shape);
+  if (!count)
+    return error(ErrorCode::InvalidArgument,
+                 fmt::format("{} '{}' has shape {}: more floats than a memory can hold", what,
+                             view.name, runtime::formatShape(view.shape)));
+  if (!view.data && *count > 0)
     return error(ErrorCode::InvalidArgument, fmt::format("{} '{}' has no data", what, view.name));
-  return {};
-}
-
-/// The addresses of the bytes a tensor of `shape` at `data` spans (pointers into different
-/// buffers compare as integers).
-struct Span {
-  uintptr_t begin, end;
-  std::string what;
-};
-
-Span spanOf(const void* data, const std::vector<int64_t>& shape, std::string what) {
-  uint64_t count = 1;
-  for (int64_t size : shape)
-    count *= static_cast<uint64_t>(size); // bounded: the run's shapes have been checked
-  auto begin = reinterpret_cast<uintptr_t>(data);
-  return {begin, begin + (data ? count * sizeof(float) : 0), std::move(what)};
-}
-
-/// Outputs are written while inputs are still read, and outputs one after another: no output
-/// may share a byte with an input or another output (the result would be silently wrong).
-Status checkApart(std::span<const TensorView> inputs,
-                  const std::vector<std::vector<int64_t>>& outputShapes,
-                  const std::vector<TensorInfo>& outputInfos, std::span<OutputBuffer> outputs) {
-  std::vector<Span> read, written;
-  for (const TensorView& view : inputs)
-    read.push_back(spanOf(view.data, view.shape, fmt::format("input '{}'", view.name)));
-  for (const OutputBuffer& buffer : outputs) {
-    auto it = std::find_if(outputInfos.begin(), outputInfos.end(),
-                           [&](const TensorInfo& o) { return o.name == buffer.name; });
-    written.push_back(spanOf(buffer.data,
-                             outputShapes[static_cast<size_t>(it - outputInfos.begin())],
-                             fmt::format("output '{}'", buffer.name)));
-  }
-  auto overlap = [](const Span& a, const Span& b) {
-    return a.begin < a.end && b.begin < b.end && a.begin < b.end && b.begin < a.end;
-  };
-  for (size_t i = 0; i < written.size(); ++i) {
-    for (const Span& other : read)
-      if (overlap(written[i], other))
-        return error(ErrorCode::InvalidArgument,
-                     fmt::format("the buffer of {} overlaps {}", written[i].what, other.what));
-    for (size_t j = 0; j < i; ++j)
-      if (overlap(written[i], written[j]))
-        return error(ErrorCode::InvalidArgument,
-                     fmt::format("the buffer of {} overlaps {}", written[i].what, written[j].what));
-  }
-  return {};
+  return *count;
 }
 
 } // namespace
@@ -287,14 +243,15 @@ Status Model::loadWeights(const std::string& safetensorsPath) {
 Status Model::setWeights(std::span<const TensorView> weights) {
   jit::Weights copied;
   for (const TensorView& view : weights) {
-    if (Status checked = checkView(view, "weight"); !checked.ok())
-      return checked;
+    Result<int64_t> count = checkView(view, "weight");
+    if (!count.ok())
+      return count.error();
     if (copied.count(view.name))
       return error(ErrorCode::InvalidArgument,
                    fmt::format("weight '{}' is given twice", view.name));
     runtime::Tensor& tensor = copied[view.name];
     tensor.shape = view.shape;
-    tensor.data.assign(view.data, view.data + tensor.elementCount());
+    tensor.data.assign(view.data, view.data + count.value());
   }
   std::lock_guard lock(impl_->mutex);
   return impl_->build(std::move(copied), "the weights given");
@@ -325,8 +282,8 @@ Model::outputShapes(std::span<const TensorView> inputs) const {
 Status Model::run(std::span<const TensorView> inputs, std::span<OutputBuffer> outputs) const {
   std::map<std::string, jit::InputView> views;
   for (const TensorView& view : inputs) {
-    if (Status checked = checkView(view, "input"); !checked.ok())
-      return checked;
+    if (Result<int64_t> checked = checkView(view, "input"); !checked.ok())
+      return checked.error();
     if (views.count(view.name))
       return error(ErrorCode::InvalidArgument, fmt::format("input '{}' is given twice", view.name));
     views[view.name] = {view.shape, view.data};
@@ -361,8 +318,6 @@ Status Model::run(std::span<const TensorView> inputs, std::span<OutputBuffer> ou
     buffers[buffer.name] = buffer.data;
     buffer.shape = shape;
   }
-  if (Status apart = checkApart(inputs, shapes.value(), impl_->outputs, outputs); !apart.ok())
-    return apart;
   std::lock_guard lock(impl_->mutex);
   return guarded(ErrorCode::InvalidArgument, [&]() -> Status {
     impl_->runner->run(views, buffers);

@@ -44,17 +44,14 @@ template <class Body> void parallelElements(runtime::ThreadPool& pool, int64_t n
   });
 }
 
-/// The floats of a whole shape, whose bytes fit a signed 64-bit size: a larger count (sizes a
-/// caller gives, or what broadcasting makes of them) is the caller's error, not a count that
-/// wraps around to something small. Every product of its axes is then safe too.
+/// The floats of a shape that sizes a caller gives, or what broadcasting makes of them, may have
+/// made too large: the caller's error, not a count that wraps around to something small.
 int64_t elementCount(const std::vector<int64_t>& shape, std::string_view what) {
-  constexpr int64_t kMaxFloats = std::numeric_limits<int64_t>::max() / sizeof(float);
-  int64_t count = 1;
-  for (int64_t size : shape)
-    if (size < 0 || __builtin_mul_overflow(count, size, &count) || count > kMaxFloats)
-      throw UserError(fmt::format("{} would have shape {}: more floats than a memory can hold",
-                                  what, runtime::formatShape(shape)));
-  return count;
+  std::optional<int64_t> count = runtime::checkedElementCount(shape);
+  if (!count)
+    throw UserError(fmt::format("{} would have shape {}: more floats than a memory can hold", what,
+                                runtime::formatShape(shape)));
+  return *count;
 }
 
 int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
@@ -106,7 +103,6 @@ void checkInputShapes(const ir::Graph& graph,
       throw UserError(fmt::format("input '{}' has shape {} of rank {}; the model expects {}",
                                   input.name, runtime::formatShape(shape), shape.size(),
                                   input.type.str()));
-    elementCount(shape, fmt::format("input '{}'", input.name));
     for (int axis = 0; axis < input.type.rank(); ++axis) {
       const ir::Dim& dim = input.type.shape[axis];
       int64_t size = shape[axis];
@@ -127,6 +123,8 @@ void checkInputShapes(const ir::Graph& graph,
         boundBy.emplace(dim.symbolName(), input.name);
       }
     }
+    // After the sizes' own checks, which name a negative one better.
+    elementCount(shape, fmt::format("input '{}'", input.name));
   }
   for (const auto& [name, shape] : shapes) {
     bool known = false;
@@ -238,15 +236,56 @@ std::map<std::string, Tensor> GraphRunner::run(const std::map<std::string, Tenso
   return outputs;
 }
 
+namespace {
+
+/// The caller's buffers a run reads and writes. Outputs are written while inputs are still read,
+/// and one after another, so an output that shares a byte with an input or another output would
+/// give a silently wrong result: each output's buffer is checked before its first write.
+class CallerBuffers {
+public:
+  void read(const float* data, int64_t count, std::string_view name) {
+    spans_.push_back({span(data, count), "input", name});
+  }
+  /// Throws runtime::UserError when the output's buffer shares a byte with one recorded before.
+  void write(const float* data, int64_t count, std::string_view name) {
+    Span mine{span(data, count), "output", name};
+    for (const Span& other : spans_)
+      if (mine.bytes.first < other.bytes.second && other.bytes.first < mine.bytes.second)
+        throw UserError(fmt::format("the buffer of output '{}' overlaps {} '{}'", name, other.kind,
+                                    other.name));
+    spans_.push_back(mine);
+  }
+
+private:
+  struct Span {
+    std::pair<uintptr_t, uintptr_t> bytes; ///< [first, second); pointers compare as integers
+    const char* kind;
+    std::string_view name;
+  };
+  static std::pair<uintptr_t, uintptr_t> span(const float* data, int64_t count) {
+    auto begin = reinterpret_cast<uintptr_t>(data);
+    return {begin, begin + (data ? static_cast<uintptr_t>(count) * sizeof(float) : 0)};
+  }
+  std::vector<Span> spans_;
+};
+
+} // namespace
+
 void GraphRunner::run(const std::map<std::string, InputView>& inputs,
                       const std::map<std::string, float*>& outputs) {
   std::vector<View> values = bindInputs(inputs);
+  CallerBuffers caller;
+  for (ir::ValueId id : graph_.inputs())
+    caller.read(values[id].data, values[id].count, graph_.value(id).name);
   // Where each value goes when it is an output the caller keeps: written there by its step.
+  std::vector<const ir::Output*> callerOutput(graph_.values().size(), nullptr);
   std::vector<float*> callerBuffer(graph_.values().size(), nullptr);
   for (const ir::Output& output : graph_.outputs()) {
     auto it = outputs.find(output.name);
-    if (it != outputs.end() && !callerBuffer[output.value])
+    if (it != outputs.end() && !callerBuffer[output.value]) {
       callerBuffer[output.value] = it->second;
+      callerOutput[output.value] = &output;
+    }
   }
   // The buffer plan: a step takes the smallest free buffer that fits (or, when elementwise, the
   // buffer of a same-sized operand it reads last), and a value's buffer goes back after its last
@@ -264,8 +303,9 @@ void GraphRunner::run(const std::map<std::string, InputView>& inputs,
       memory_.trafficBytes += values[read].count * static_cast<int64_t>(sizeof(float));
 
     Buffer& buffer = held[step.result];
-    if (float* caller = callerBuffer[step.result]) {
-      out.data = caller;
+    if (float* given = callerBuffer[step.result]) {
+      caller.write(given, out.count, callerOutput[step.result]->name);
+      out.data = given;
     } else {
       if (step.elementwise)
         for (ir::ValueId read : step.reads)
@@ -311,8 +351,10 @@ void GraphRunner::run(const std::map<std::string, InputView>& inputs,
   for (const ir::Output& output : graph_.outputs()) {
     auto it = outputs.find(output.name);
     const View& value = values[output.value];
-    if (it != outputs.end() && it->second != value.data && value.count > 0)
+    if (it != outputs.end() && it->second != value.data && value.count > 0) {
+      caller.write(it->second, value.count, output.name);
       std::memcpy(it->second, value.data, static_cast<size_t>(value.count) * sizeof(float));
+    }
   }
   for (Buffer& buffer : held)
     if (buffer.data)

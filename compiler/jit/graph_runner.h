@@ -93,7 +93,8 @@ public:
 
   /// Runs the model on caller-owned buffers, without copying: the step that computes an output
   /// named in `outputs` writes it there. Each such buffer must hold the elements outputShapes()
-  /// gives it and overlap no input; outputs not named are computed and dropped.
+  /// gives it and share no byte with an input or another output (checked); outputs not named
+  /// are computed and dropped.
   void run(const std::map<std::string, InputView>& inputs,
            const std::map<std::string, float*>& outputs);
 

@@ -288,6 +288,12 @@ TEST_F(SafetensorsTest, RejectsTensorsThatShareBytes) {
                                R"("y":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                                f32Bytes({1.0f}));
   EXPECT_TRUE(failsToRead(same, {"tensors 'x' and 'y' overlap"}));
+  // An empty tensor inside another's bytes, as the format's loader sees it.
+  std::string inside = writeFile("inside.safetensors",
+                                 R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                 R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})",
+                                 f32Bytes({1.0f, 2.0f}));
+  EXPECT_TRUE(failsToRead(inside, {"tensors 'x' and 'e' overlap"}));
 }
 
 TEST_F(SafetensorsTest, RejectsBytesThatBelongToNoTensor) {
