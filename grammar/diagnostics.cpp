@@ -121,9 +121,9 @@ std::string nearestName(std::string_view name, const std::vector<std::string>& c
   for (const std::string& candidate : candidates)
     if (candidate != name && lowered(candidate) == lowered(name))
       return candidate;
-  // Like clang's typo correction: accept at most a third of the name's length in edits, and
-  // fewer edits than the name has characters (the one-letter 'q' is no typo of 'x').
-  size_t limit = std::min((name.size() + 2) / 3, name.size() - std::min<size_t>(name.size(), 1));
+  // Like clang's typo correction: accept at most a third of the name's length in edits; and
+  // none for a name of one letter ('q' is no typo of 'x').
+  size_t limit = name.size() <= 1 ? 0 : (name.size() + 2) / 3;
   std::string best;
   size_t bestDistance = limit + 1;
   for (const std::string& candidate : candidates) {

@@ -11,10 +11,10 @@ namespace {
 using Split = void (*)(RowBlock, RowTarget, RowTarget);
 
 /// Where row r of plane p of a block, or of a target, starts.
-inline const float* rowOf(const RowBlock& block, int64_t p, int64_t r) {
+inline const float* sourceRow(const RowBlock& block, int64_t p, int64_t r) {
   return block.source + p * block.planePitch + r * block.rowPitch;
 }
-inline float* rowOf(const RowTarget& target, int64_t p, int64_t r) {
+inline float* targetRow(const RowTarget& target, int64_t p, int64_t r) {
   return target.out + p * target.planePitch + r * target.rowPitch;
 }
 
@@ -24,9 +24,9 @@ struct Row {
   float* even;
   float* odd;
 };
-inline Row rowOf(const RowBlock& block, const RowTarget& even, const RowTarget& odd, int64_t p,
+inline Row rowAt(const RowBlock& block, const RowTarget& even, const RowTarget& odd, int64_t p,
                  int64_t r) {
-  return {rowOf(block, p, r), rowOf(even, p, r), rowOf(odd, p, r)};
+  return {sourceRow(block, p, r), targetRow(even, p, r), targetRow(odd, p, r)};
 }
 
 /// The vectors of `width` outputs at the start of a row that both phases fill whole (or the even
@@ -47,7 +47,7 @@ inline void splitScalarFrom(int64_t j, const float* source, float* even, int64_t
 void splitScalar(const RowBlock block, const RowTarget even, const RowTarget odd) {
   for (int64_t p = 0; p < block.planes; ++p)
     for (int64_t r = 0; r < block.rows; ++r) {
-      Row row = rowOf(block, even, odd, p, r);
+      Row row = rowAt(block, even, odd, p, r);
       splitScalarFrom(0, row.source, row.even, even.count, row.odd, odd.count);
     }
 }
@@ -72,7 +72,7 @@ __attribute__((target("avx512f"))) void splitAvx512(const RowBlock block, const 
   const __mmask16 wholeHigh = odd.count == 0 ? 0x7fff : 0xffff;
   for (int64_t p = 0; p < block.planes; ++p)
     for (int64_t r = 0; r < block.rows; ++r) {
-      auto [source, evenRow, oddRow] = rowOf(block, even, odd, p, r);
+      auto [source, evenRow, oddRow] = rowAt(block, even, odd, p, r);
       int64_t j = 0;
       for (; j < 16 * whole; j += 16) {
         __m512 low = _mm512_loadu_ps(source + 2 * j);
@@ -107,7 +107,7 @@ __attribute__((target("avx2"))) void splitAvx2(const RowBlock block, const RowTa
   const __m256i wholeHigh = odd.count == 0 ? firstSeven : all;
   for (int64_t p = 0; p < block.planes; ++p)
     for (int64_t r = 0; r < block.rows; ++r) {
-      auto [source, evenRow, oddRow] = rowOf(block, even, odd, p, r);
+      auto [source, evenRow, oddRow] = rowAt(block, even, odd, p, r);
       int64_t j = 0;
       for (; j < 8 * whole; j += 8) {
         __m256 low = _mm256_loadu_ps(source + 2 * j);
@@ -134,21 +134,21 @@ Split split() {
   return chosen;
 }
 
-bool empty(const RowBlock& block) {
+bool noRows(const RowBlock& block) {
   return block.planes <= 0 || block.rows <= 0;
 }
 
 } // namespace
 
 void copyStridedRows(const RowBlock& block, int64_t stride, const RowTarget& target) {
-  if (empty(block) || target.count <= 0)
+  if (noRows(block) || target.count <= 0)
     return;
   if (stride == 2)
     return split()(block, target, RowTarget{});
   for (int64_t p = 0; p < block.planes; ++p)
     for (int64_t r = 0; r < block.rows; ++r) {
-      const float* source = rowOf(block, p, r);
-      float* out = rowOf(target, p, r);
+      const float* source = sourceRow(block, p, r);
+      float* out = targetRow(target, p, r);
       if (stride == 1) {
         std::memcpy(out, source, static_cast<size_t>(target.count) * sizeof(float));
       } else {
@@ -163,7 +163,7 @@ namespace {
 /// `fn` on the block, with the phase that has outputs as its even one: the implementations
 /// need one.
 void splitWith(Split fn, const RowBlock& block, const RowTarget& even, const RowTarget& odd) {
-  if (empty(block) || (even.count <= 0 && odd.count <= 0))
+  if (noRows(block) || (even.count <= 0 && odd.count <= 0))
     return;
   if (even.count <= 0)
     return fn(

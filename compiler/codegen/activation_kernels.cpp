@@ -72,8 +72,11 @@ llvm::Value* clampAttrs(Builder& b, llvm::Value* x, const Attrs& a) {
 
 llvm::Value* leakyRelu(Builder& b, llvm::Value* x, const Attrs& a) {
   double alpha = a.real("alpha");
-  // alpha = 0: -inf would give 0·-inf = NaN; its limit is 0 (-0, as for any negative x).
-  llvm::Value* negative = alpha == 0 ? clampKeepNan(b, x, -FLT_MAX, 0) : x;
+  // alpha = 0: -inf would give 0·-inf = NaN; its limit is 0 (-0, as for any negative x). x >= 0
+  // takes the other branch, so only the low end needs raising.
+  llvm::Value* negative =
+      alpha == 0 ? b.CreateSelect(b.CreateFCmpOLT(x, splat(x, -FLT_MAX)), splat(x, -FLT_MAX), x)
+                 : x;
   llvm::Value* scaled =
       inDouble(b, negative, [&](llvm::Value* d) { return b.CreateFMul(d, splat(d, alpha)); });
   return b.CreateSelect(b.CreateFCmpOGE(x, splat(x, 0)), x, scaled);
@@ -125,8 +128,12 @@ llvm::Value* hardSwish(Builder& b, llvm::Value* x, const Attrs& a) {
     hi = std::nextafter(hi, 0.0f);
   auto lo = static_cast<float>(sixth - hi);
   llvm::Value* raised = b.CreateSelect(b.CreateFCmpOLT(x, splat(x, -4)), splat(x, -4), x);
-  llvm::Value* gate = mulAdd(b, raised, splat(x, hi), splat(x, 0.5));
-  gate = clampKeepNan(b, mulAdd(b, raised, splat(x, lo), gate), 0, 1);
+  // llvm.fma, not llvm.fmuladd: the bound needs the single rounding, not just permits it.
+  auto fma = [&](llvm::Value* p, llvm::Value* q, llvm::Value* r) {
+    return b.CreateIntrinsic(llvm::Intrinsic::fma, {x->getType()}, {p, q, r});
+  };
+  llvm::Value* gate = fma(raised, splat(x, hi), splat(x, 0.5));
+  gate = clampKeepNan(b, fma(raised, splat(x, lo), gate), 0, 1);
   return b.CreateFMul(raised, gate);
 }
 

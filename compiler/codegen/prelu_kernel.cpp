@@ -36,11 +36,11 @@ void emitCountedLoop(Builder& b, llvm::Value* count, const char* name,
 
 llvm::Value* emitPrelu(Builder& b, llvm::Value* x, llvm::Value* slope) {
   // NaN fails the comparison and stays NaN through the product, and -0 passes as -0. A slope
-  // of 0 times -inf is NaN, where the limit of 0·x is 0 (-0, as for any negative x).
+  // of ±0 times -inf is NaN, where the limit of ±0·x is ∓0, as for any negative x.
   llvm::Value* product = b.CreateFMul(x, slope);
   llvm::Value* zeroTimesInf =
       b.CreateAnd(b.CreateFCmpOEQ(x, splat(x, -INFINITY)), b.CreateFCmpOEQ(slope, splat(slope, 0)));
-  product = b.CreateSelect(zeroTimesInf, splat(x, -0.0), product);
+  product = b.CreateSelect(zeroTimesInf, b.CreateFNeg(slope), product);
   return b.CreateSelect(b.CreateFCmpOGE(x, splat(x, 0)), x, product);
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 namespace nnc::jit {
 
@@ -107,16 +108,20 @@ void ConvInput::fillBordered(const float* x) {
     auto firstColumn = [&](int64_t rx) {
       return phaseColumns_[static_cast<size_t>(rx)].lo * sw + rx - g_.padLeft;
     };
-    if (sw == 2 && firstColumn(0) + firstColumn(1) == 1) {
-      // One phase holds the even columns, the other the odd: one pass reads each row once.
-      int64_t even = firstColumn(0) == 0 ? 0 : 1;
-      runtime::splitEvenOddRows(rows, target(even), target(1 - even));
+    if (sw == 2 && std::set<int64_t>{firstColumn(0), firstColumn(1)} == std::set<int64_t>{0, 1}) {
+      // One phase starts at input column 0 and holds the even columns, the other at column 1
+      // and holds the odd: one pass reads each row once.
+      int64_t evenPhase = firstColumn(0) == 0 ? 0 : 1;
+      runtime::splitEvenOddRows(rows, target(evenPhase), target(1 - evenPhase));
       continue;
     }
     for (int64_t rx = 0; rx < sw; ++rx) {
+      runtime::RowTarget phase = target(rx);
+      if (phase.count <= 0) // unread, or all in the border
+        continue;
       runtime::RowBlock shifted = rows;
       shifted.source += firstColumn(rx);
-      runtime::copyStridedRows(shifted, sw, target(rx));
+      runtime::copyStridedRows(shifted, sw, phase);
     }
   }
 }

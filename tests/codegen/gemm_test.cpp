@@ -173,7 +173,9 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
   // Every way ConvInput reads the input, on every ISA (vector widths 16, 8, 4): patches for
   // output widths that are not whole vectors, bordered stride-phase planes (strides 1 to 3, a
   // 1x1 with stride 2, an even kernel, dilation, groups, asymmetric padding) and in place.
-  // Then kernels that cover the whole image, which run as dense layers (a 1x1 image as in
+  // The last bordered ones split stride-2 columns into phases: a 5x5 kernel with padding 2, a
+  // dilated kernel that reads only the even phase, and a padded 1x1 that reads only the odd
+  // one. Then kernels that cover the whole image, which run as dense layers (a 1x1 image as in
   // squeeze-and-excitation, a 3x3 kernel on a 3x3 image), and near misses that do not (padded,
   // grouped).
   const Case cases[] = {
@@ -184,8 +186,10 @@ TEST_P(GemmTest, ConvMatchesTheRuntime) {
       {2, 16, 32, 32, 7, 1, 2, 0, 1, 1},  {1, 3, 8, 32, 5, 2, 2, 0, 1, 1},
       {1, 2, 10, 48, 4, 3, 3, 1, 1, 1},   {2, 8, 4, 8, 6, 1, 1, 0, 1, 1},
       {1, 3, 7, 17, 4, 2, 1, 1, 1, 1, 0}, {1, 5, 6, 16, 3, 4, 1, 2, 1, 1, 1},
-      {16, 32, 1, 1, 8, 1, 1, 0, 1, 1},   {5, 7, 3, 3, 9, 3, 1, 0, 1, 1},
-      {5, 7, 3, 3, 9, 3, 1, 1, 1, 1},     {3, 8, 1, 1, 6, 1, 1, 0, 1, 2},
+      {2, 3, 32, 32, 5, 5, 2, 2, 1, 1},   {1, 4, 32, 32, 6, 3, 2, 2, 2, 1},
+      {2, 5, 30, 30, 4, 1, 2, 1, 1, 1},   {16, 32, 1, 1, 8, 1, 1, 0, 1, 1},
+      {5, 7, 3, 3, 9, 3, 1, 0, 1, 1},     {5, 7, 3, 3, 9, 3, 1, 1, 1, 1},
+      {3, 8, 1, 1, 6, 1, 1, 0, 1, 2},
   };
   std::set<jit::ConvInput::Mode> modes;
   int dense = 0;

@@ -16,11 +16,11 @@ namespace {
 using codegen::TargetIsa;
 
 /// x >= 0 ? x : w·x in float, which is what the kernel must give exactly (one rounding of w·x,
-/// as PyTorch computes it), except that 0·-inf is the limit 0 (-0), not NaN.
+/// as PyTorch computes it), except that ±0·-inf is the limit ∓0, not NaN.
 float expected(float x, float w) {
   if (x >= 0)
     return x;
-  return w == 0 && std::isinf(x) ? -0.0f : x * w;
+  return w == 0 && std::isinf(x) ? -w : x * w;
 }
 
 bool sameFloat(float a, float b) {
@@ -116,16 +116,18 @@ TEST_P(PreluKernelTest, ZeroSlopeGivesTheLimitAtMinusInfinity) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> x = {-inf, -2.0f, nan, inf, -0.0f, -inf};
-  std::vector<float> slopes = {0.0f, 0.5f};
+  std::vector<float> slopes = {0.0f, 0.5f, -0.0f};
   std::vector<float> y(x.size());
   kernel_(x.data(), y.data(), slopes.data(), 1, 1, static_cast<int64_t>(x.size())); // shared
   for (size_t i = 0; i < x.size(); ++i)
     EXPECT_TRUE(sameFloat(y[i], expected(x[i], 0.0f))) << "shared slope 0, x = " << x[i];
   EXPECT_TRUE(sameFloat(y[0], -0.0f));
-  kernel_(x.data(), y.data(), slopes.data(), 3, 2, 1); // channels last: slopes 0, 0.5, 0, ...
+  kernel_(x.data(), y.data(), slopes.data(), 2, 3, 1); // channels last: 0, 0.5, -0, 0, ...
   for (size_t i = 0; i < x.size(); ++i)
-    EXPECT_TRUE(sameFloat(y[i], expected(x[i], slopes[i % 2]))) << "per channel, at " << i;
-  EXPECT_EQ(y[5], -inf); // slope 0.5
+    EXPECT_TRUE(sameFloat(y[i], expected(x[i], slopes[i % 3]))) << "per channel, at " << i;
+  EXPECT_TRUE(sameFloat(y[0], -0.0f)); // slope 0
+  EXPECT_EQ(y[3], inf);                // x = +inf
+  EXPECT_TRUE(sameFloat(y[5], 0.0f));  // slope -0
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, PreluKernelTest, testing::Values("avx512", "avx2", "sse"));
