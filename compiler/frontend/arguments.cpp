@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace nnc {
 
@@ -243,6 +244,17 @@ private:
     std::optional<double> parsed = parseReal(number->text);
     if (!parsed) {
       report(value, fmt::format("number {} is out of range", number->text));
+      return std::nullopt;
+    }
+    // The kernels compute in f32, as PyTorch does, which refuses such a scalar too. A bound
+    // (clamp's and hard_tanh's min and max) is only compared with, so beyond f32 it bounds
+    // nothing, which the activation algebra uses.
+    auto single = static_cast<float>(*parsed);
+    bool bound = spec_.name == "min" || spec_.name == "max";
+    if (!bound && (std::isinf(single) || (single == 0 && *parsed != 0))) {
+      report(value, fmt::format("number {} is outside the range of f32 ({} to {} in magnitude)",
+                                number->text, std::numeric_limits<float>::denorm_min(),
+                                std::numeric_limits<float>::max()));
       return std::nullopt;
     }
     return ir::AttrValue(*parsed);

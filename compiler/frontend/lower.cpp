@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <set>
 #include <utility>
@@ -24,6 +25,17 @@ constexpr size_t kMaxBlockDepth = 64;
 constexpr size_t kMaxWork = 100'000;
 /// Deepest nesting of calls being lowered at once, across block instances (guards the stack).
 constexpr size_t kMaxEvalDepth = 512;
+
+/// Whether the known sizes of `shape` multiply to a count of floats whose bytes fit a signed
+/// 64-bit size; beyond, no memory holds the tensor and counts computed from it would wrap.
+bool fitsInMemory(const ir::Shape& shape) {
+  constexpr int64_t kMaxFloats = std::numeric_limits<int64_t>::max() / sizeof(float);
+  int64_t count = 1;
+  for (const ir::Dim& dim : shape)
+    if (dim.isKnown() && (__builtin_mul_overflow(count, dim.size(), &count) || count > kMaxFloats))
+      return false;
+  return true;
+}
 
 class ModelLowering {
 public:
@@ -141,6 +153,12 @@ private:
         continue;
       }
       type.shape.push_back(ir::Dim::known(*size));
+    }
+    if (ok && !fitsInMemory(type.shape)) {
+      error(input.name.range, fmt::format("input '{}' of type {} has more elements than a memory "
+                                          "can hold",
+                                          input.name.name, type.str()));
+      ok = false;
     }
     if (!ok || lookup(input.name.name)) {
       bind(input.name.name, Binding{});
@@ -399,6 +417,19 @@ private:
       return std::nullopt;
     }
     ir::Inferred& inferred = std::get<ir::Inferred>(outcome);
+    if (!fitsInMemory(inferred.type.shape)) {
+      error(callee.range, fmt::format("the result of '{}' would have type {}: more elements than "
+                                      "a memory can hold",
+                                      callee.name, inferred.type.str()));
+      return std::nullopt;
+    }
+    for (const auto& [role, shape] : inferred.params)
+      if (!fitsInMemory(shape)) {
+        error(callee.range, fmt::format("the {} of '{}' would have shape {}: more elements "
+                                        "than a memory can hold",
+                                        role, callee.name, ir::TensorType{shape}.str()));
+        return std::nullopt;
+      }
 
     ir::Node node;
     node.op = op.kind;
