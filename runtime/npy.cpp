@@ -139,6 +139,7 @@ void writeNpy(const std::string& path, const Tensor& tensor) {
   out << header;
   out.write(reinterpret_cast<const char*>(tensor.data.data()),
             static_cast<std::streamsize>(tensor.data.size() * sizeof(float)));
+  out.close(); // the last buffered bytes are written here, and can fail here
   if (!out)
     fail(path, "write failed");
 }

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 namespace nnc::aot {
 
@@ -139,34 +140,63 @@ void emitEntry(llvm::Module& module, const ir::Graph& graph, const jit::KernelPl
       builder.CreateCall(aotRun, {descriptor, inputArray, symbolArray, outputArray, givenWeights}));
 }
 
-/// A model's name for a value as a C parameter: itself, or with "_" after a C keyword.
-std::string parameterName(const std::string& name) {
-  static const char* const keywords[] = {
-      "auto",     "break",  "case",   "char",     "const",    "continue", "default",  "do",
-      "double",   "else",   "enum",   "extern",   "float",    "for",      "goto",     "if",
-      "inline",   "int",    "long",   "register", "restrict", "return",   "short",    "signed",
-      "sizeof",   "static", "struct", "switch",   "typedef",  "union",    "unsigned", "void",
-      "volatile", "while",  "bool",   "true",     "false",    "weights"};
-  for (const char* keyword : keywords)
-    if (name == keyword)
-      return name + "_";
-  return name;
-}
+/// The C parameter names of a NAME_run: a model's name for each value, with "_" appended while
+/// it is a C keyword or already taken (an input named y_out beside output y's y_out, one named
+/// weights beside the weights).
+class ParameterNames {
+public:
+  std::string take(std::string name) {
+    while (taken_.count(name))
+      name += "_";
+    taken_.insert(name);
+    return name;
+  }
+
+private:
+  // C's keywords and C++'s (the header declares NAME_run for both), and the names the header
+  // uses itself.
+  std::set<std::string> taken_ = {"alignas",     "alignof",      "and",       "and_eq",
+                                  "asm",         "auto",         "bitand",    "bitor",
+                                  "bool",        "break",        "case",      "catch",
+                                  "char",        "char8_t",      "char16_t",  "char32_t",
+                                  "class",       "compl",        "concept",   "const",
+                                  "consteval",   "constexpr",    "constinit", "const_cast",
+                                  "continue",    "co_await",     "co_return", "co_yield",
+                                  "decltype",    "default",      "delete",    "do",
+                                  "double",      "dynamic_cast", "else",      "enum",
+                                  "explicit",    "export",       "extern",    "false",
+                                  "float",       "for",          "friend",    "goto",
+                                  "if",          "inline",       "int",       "int64_t",
+                                  "long",        "mutable",      "namespace", "new",
+                                  "noexcept",    "not",          "not_eq",    "nullptr",
+                                  "operator",    "or",           "or_eq",     "private",
+                                  "protected",   "public",       "register",  "reinterpret_cast",
+                                  "requires",    "restrict",     "return",    "short",
+                                  "signed",      "sizeof",       "static",    "static_assert",
+                                  "static_cast", "struct",       "switch",    "template",
+                                  "this",        "thread_local", "throw",     "true",
+                                  "try",         "typedef",      "typeid",    "typename",
+                                  "union",       "unsigned",     "using",     "virtual",
+                                  "void",        "volatile",     "wchar_t",   "weights",
+                                  "while",       "xor",          "xor_eq"};
+};
 
 std::string headerFor(const ir::Graph& graph, const AotOptions& options) {
+  // The guard keeps the name's case: models m and M each get their own.
   std::string guard = "NNC_AOT_" + options.name + "_H";
-  std::transform(guard.begin(), guard.end(), guard.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  ParameterNames names;
   std::vector<std::string> parameters, inputs, outputs, weights;
   for (ir::ValueId id : graph.inputs()) {
-    parameters.push_back("const float* " + parameterName(graph.value(id).name));
-    inputs.push_back(graph.value(id).name + " " + graph.value(id).type.str());
+    std::string name = names.take(graph.value(id).name);
+    parameters.push_back("const float* " + name);
+    inputs.push_back(name + " " + graph.value(id).type.str());
   }
   for (const std::string& symbol : graph.inputSymbols())
-    parameters.push_back("int64_t " + parameterName(symbol));
+    parameters.push_back("int64_t " + names.take(symbol));
   for (const ir::Output& output : graph.outputs()) {
-    parameters.push_back("float* " + output.name + "_out");
-    outputs.push_back(output.name + "_out " + graph.value(output.value).type.str());
+    std::string name = names.take(output.name + "_out");
+    parameters.push_back("float* " + name);
+    outputs.push_back(name + " " + graph.value(output.value).type.str());
   }
   std::vector<std::string> sizes;
   for (const ir::Node& node : graph.nodes())

@@ -5,6 +5,7 @@
 #include "nnc/version.h"
 
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ template <class Body> nnc_status guarded(Body body) {
     begin();
     return body();
   } catch (const std::bad_alloc&) {
+    return fail(NNC_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::length_error&) { // a container asked for more than its max_size
     return fail(NNC_OUT_OF_MEMORY, "out of memory");
   } catch (...) {
     return fail(NNC_INTERNAL_ERROR, "internal error: unexpected exception");

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <new>
 #include <sstream>
+#include <stdexcept>
 
 namespace nnc {
 
@@ -37,6 +38,8 @@ template <class Body> auto guarded(ErrorCode code, Body body) -> decltype(body()
   } catch (const runtime::UserError& e) {
     return error(code, e.what());
   } catch (const std::bad_alloc&) {
+    return error(ErrorCode::OutOfMemory, "out of memory");
+  } catch (const std::length_error&) { // a container asked for more than its max_size
     return error(ErrorCode::OutOfMemory, "out of memory");
   } catch (const std::exception& e) {
     return error(ErrorCode::Internal, fmt::format("internal error: {}", e.what()));

@@ -22,7 +22,9 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <optional>
+#include <set>
 
 namespace nnc::jit {
 
@@ -126,13 +128,12 @@ void checkInputShapes(const ir::Graph& graph,
     // After the sizes' own checks, which name a negative one better.
     elementCount(shape, fmt::format("input '{}'", input.name));
   }
-  for (const auto& [name, shape] : shapes) {
-    bool known = false;
-    for (ir::ValueId id : graph.inputs())
-      known |= graph.value(id).name == name;
-    if (!known)
+  std::set<std::string_view> known;
+  for (ir::ValueId id : graph.inputs())
+    known.insert(graph.value(id).name);
+  for (const auto& [name, shape] : shapes)
+    if (!known.count(name))
       throw UserError(fmt::format("model '{}' has no input named '{}'", graph.name(), name));
-  }
 }
 
 } // namespace
@@ -240,33 +241,59 @@ namespace {
 
 /// The caller's buffers a run reads and writes. Outputs are written while inputs are still read,
 /// and one after another, so an output that shares a byte with an input or another output would
-/// give a silently wrong result: each output's buffer is checked before its first write.
+/// give a silently wrong result: each output's buffer is checked before its first write. Inputs
+/// may share bytes with each other. Each check takes a logarithmic time, so that a model of
+/// thousands of inputs and outputs does not pay for their square on every run.
 class CallerBuffers {
 public:
-  void read(const float* data, int64_t count, std::string_view name) {
-    spans_.push_back({span(data, count), "input", name});
-  }
-  /// Throws runtime::UserError when the output's buffer shares a byte with one recorded before.
-  void write(const float* data, int64_t count, std::string_view name) {
-    Span mine{span(data, count), "output", name};
-    for (const Span& other : spans_)
-      if (mine.bytes.first < other.bytes.second && other.bytes.first < mine.bytes.second)
-        throw UserError(fmt::format("the buffer of output '{}' overlaps {} '{}'", name, other.kind,
-                                    other.name));
-    spans_.push_back(mine);
-  }
+  /// Byte addresses [first, second); pointers into different buffers compare as integers.
+  using Bytes = std::pair<uintptr_t, uintptr_t>;
 
-private:
-  struct Span {
-    std::pair<uintptr_t, uintptr_t> bytes; ///< [first, second); pointers compare as integers
-    const char* kind;
-    std::string_view name;
-  };
-  static std::pair<uintptr_t, uintptr_t> span(const float* data, int64_t count) {
+  static Bytes bytesOf(const float* data, int64_t count) {
     auto begin = reinterpret_cast<uintptr_t>(data);
     return {begin, begin + (data ? static_cast<uintptr_t>(count) * sizeof(float) : 0)};
   }
-  std::vector<Span> spans_;
+
+  /// The inputs, once, before any output.
+  void read(std::vector<std::pair<Bytes, std::string_view>> inputs) {
+    inputs_ = std::move(inputs);
+    std::sort(inputs_.begin(), inputs_.end());
+    for (const auto& [bytes, name] : inputs_)
+      reach_.push_back(std::max(reach_.empty() ? 0 : reach_.back(), bytes.second));
+  }
+
+  /// Throws runtime::UserError when the output's buffer shares a byte with an input or with an
+  /// output recorded before.
+  void write(const float* data, int64_t count, std::string_view name) {
+    Bytes mine = bytesOf(data, count);
+    if (mine.first == mine.second)
+      return;
+    // Inputs that begin before this buffer ends, sorted: does one of them reach into it?
+    auto end =
+        std::lower_bound(inputs_.begin(), inputs_.end(), mine.second,
+                         [](const auto& input, uintptr_t at) { return input.first.first < at; });
+    size_t before = static_cast<size_t>(end - inputs_.begin());
+    if (before > 0 && reach_[before - 1] > mine.first)
+      for (auto it = inputs_.begin(); it != end; ++it)
+        if (it->first.second > mine.first && it->first.first < it->first.second)
+          fail(name, "input", it->second);
+    // Outputs never overlap each other, so only the neighbours can.
+    auto next = outputs_.lower_bound(mine.first);
+    if (next != outputs_.end() && next->first < mine.second)
+      fail(name, "output", next->second.second);
+    if (next != outputs_.begin() && std::prev(next)->second.first > mine.first)
+      fail(name, "output", std::prev(next)->second.second);
+    outputs_.emplace(mine.first, std::pair(mine.second, name));
+  }
+
+private:
+  [[noreturn]] static void fail(std::string_view output, const char* kind, std::string_view other) {
+    throw UserError(fmt::format("the buffer of output '{}' overlaps {} '{}'", output, kind, other));
+  }
+
+  std::vector<std::pair<Bytes, std::string_view>> inputs_; ///< sorted by first byte
+  std::vector<uintptr_t> reach_; ///< reach_[i]: the furthest end of inputs_[0..i]
+  std::map<uintptr_t, std::pair<uintptr_t, std::string_view>> outputs_; ///< first -> end, name
 };
 
 } // namespace
@@ -275,8 +302,11 @@ void GraphRunner::run(const std::map<std::string, InputView>& inputs,
                       const std::map<std::string, float*>& outputs) {
   std::vector<View> values = bindInputs(inputs);
   CallerBuffers caller;
+  std::vector<std::pair<CallerBuffers::Bytes, std::string_view>> inputSpans;
   for (ir::ValueId id : graph_.inputs())
-    caller.read(values[id].data, values[id].count, graph_.value(id).name);
+    inputSpans.emplace_back(CallerBuffers::bytesOf(values[id].data, values[id].count),
+                            graph_.value(id).name);
+  caller.read(std::move(inputSpans));
   // Where each value goes when it is an output the caller keeps: written there by its step.
   std::vector<const ir::Output*> callerOutput(graph_.values().size(), nullptr);
   std::vector<float*> callerBuffer(graph_.values().size(), nullptr);

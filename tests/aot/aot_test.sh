@@ -142,6 +142,18 @@ C
 link "$tmp/null.c" "$tmp/lenet.o" "$tmp/null"
 "$tmp/null" || fail "null pointers: exit $? (1: input, 2: output, 3: a good call after them)"
 
+# Parameter names that would clash in C or C++: an input named like an output's parameter, like
+# a symbol, or like a keyword of either language; and a header that would overwrite the object.
+printf 'model clash {\n  input y_out: f32[N, 2]\n  input class: f32[N, 2]\n  input N: f32[N, 2]\n  y = add(y_out, class) -> add(N)\n  output y\n}\n' >"$tmp/clash.nn"
+quiet "$nnc" compile "$tmp/clash.nn" -o "$tmp/clash.o"
+echo '#include "clash.h"' >"$tmp/clash.c"
+cc -std=c11 -fsyntax-only -Wall -Werror -I"$tmp" "$tmp/clash.c" || fail "the clash header does not compile as C"
+c++ -std=c++17 -x c++ -fsyntax-only -Wall -Werror -I"$tmp" "$tmp/clash.c" || fail "the clash header does not compile as C++"
+if "$nnc" compile "$mlp" -o "$tmp/same.o" --header "$tmp/same.o" 2>"$tmp/err"; then
+  fail "a header over the object was accepted"
+fi
+grep -q "the header and the object would both be" "$tmp/err" || fail "no message for a header over the object"
+
 # Misuse: a name that is not a C identifier; a weight file for another model.
 if "$nnc" compile "$mlp" -o "$tmp/bad.o" --name "2mlp" 2>"$tmp/err"; then
   fail "a bad --name was accepted"

@@ -176,6 +176,15 @@ expect_exit 0 "ir --print-after-all" "$nnc" ir "$resnet" --passes=default --prin
 expect_in "$tmp/out" "^// after fold-batchnorm$" "print-after-all header"
 expect_exit 2 "ir with an unknown pass" "$nnc" ir "$resnet" --passes=bogus
 expect_in "$tmp/err" "unknown pass 'bogus'" "unknown pass message"
+# Output that cannot be written is an error, and so is an error message that cannot be: exit 1,
+# never an abort.
+if [ -w /dev/full ]; then
+  expect_exit 1 "ir to a full disk" sh -c "\"$nnc\" ir \"$tmp/good.nn\" >/dev/full"
+  expect_exit 1 "run --output to a full disk" "$nnc" run "$tmp/dense.nn" --input x="$tmp/x.npy" --random-weights 1 --output h=/dev/full
+  expect_exit 1 "an error with stderr on a full disk" sh -c "\"$nnc\" check \"$tmp/missing.nn\" 2>/dev/full"
+fi
+expect_exit 1 "an error with stderr closed" sh -c "\"$nnc\" check \"$tmp/missing.nn\" 2>&-"
+
 # A rewrite listed after fusion (tanh moves past the pool out of a fused kernel): same result.
 printf 'model p {\n  input image: f32[N, 3, 32, 32]\n  y = add(image, image) -> tanh -> maxpool(2)\n  output y\n}\n' >"$tmp/pool.nn"
 expect_exit 0 "a rewrite after fusion" "$nnc" run "$tmp/pool.nn" --input image="$tmp/image.npy" --passes=fuse-elementwise,activation-past-maxpool --output y="$tmp/pool-late.npy"

@@ -17,7 +17,7 @@ int runCheck(const std::vector<std::string>& files) {
     if (!module)
       status = kExitError;
     else if (module->models.empty())
-      fmt::print(stderr, "nnc: warning: '{}' defines no model\n", path);
+      printToStderr(fmt::format("nnc: warning: '{}' defines no model\n", path));
   }
   return status;
 }
@@ -44,7 +44,7 @@ std::optional<std::vector<ir::Graph>> optimizedModels(const std::string& file,
   if (!module)
     return std::nullopt;
   if (module->models.empty()) {
-    fmt::print(stderr, "nnc: error: '{}' defines no model\n", file);
+    printToStderr(fmt::format("nnc: error: '{}' defines no model\n", file));
     return std::nullopt;
   }
   std::vector<ir::Graph> graphs;
@@ -56,8 +56,8 @@ std::optional<std::vector<ir::Graph>> optimizedModels(const std::string& file,
     std::vector<std::string> names;
     for (const ir::Graph& candidate : module->models)
       names.push_back(candidate.name());
-    fmt::print(stderr, "nnc: error: '{}' has no model named '{}'{}\n", file, model,
-               didYouMean(model, names));
+    printToStderr(fmt::format("nnc: error: '{}' has no model named '{}'{}\n", file, model,
+                              didYouMean(model, names)));
     return std::nullopt;
   }
   for (ir::Graph& graph : graphs)
@@ -94,6 +94,7 @@ int runDot(const DotOptions& options) {
   }
   std::ofstream out(options.output, std::ios::binary);
   out << text;
+  out.close(); // the last buffered bytes are written here, and can fail here
   if (!out)
     throw runtime::UserError(fmt::format("cannot write '{}'", options.output));
   return kExitOk;

@@ -26,6 +26,7 @@ std::string readBytes(const std::string& path) {
 void writeBytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
+  out.close(); // the last buffered bytes are written here, and can fail here
   if (!out)
     throw runtime::UserError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
 }
@@ -59,6 +60,12 @@ int runCompile(const CompileOptions& options) {
   std::string header = options.header;
   if (header.empty())
     header = std::filesystem::path(options.object).replace_extension(".h").string();
+  std::error_code ignored;
+  if (std::filesystem::weakly_canonical(header, ignored) ==
+      std::filesystem::weakly_canonical(options.object, ignored))
+    throw runtime::UserError(fmt::format("the header and the object would both be '{}'; give "
+                                         "--header (or -o) another path",
+                                         header));
   writeBytes(options.object, output.object);
   writeBytes(header, output.header);
   fmt::print("wrote {} ({} bytes{}) and {}: {}_run for model '{}' ({})\n", options.object,

@@ -15,21 +15,25 @@
 namespace nnc::driver {
 
 /// Reads a model file; on failure prints why and returns nothing.
+void printToStderr(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
 std::optional<SourceFile> readSource(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    fmt::print(stderr, "nnc: error: '{}' is a directory, not a model file\n", path);
+    printToStderr(fmt::format("nnc: error: '{}' is a directory, not a model file\n", path));
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    fmt::print(stderr, "nnc: error: cannot open '{}': {}\n", path, std::strerror(errno));
+    printToStderr(fmt::format("nnc: error: cannot open '{}': {}\n", path, std::strerror(errno)));
     return std::nullopt;
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    fmt::print(stderr, "nnc: error: cannot read '{}'\n", path);
+    printToStderr(fmt::format("nnc: error: cannot read '{}'\n", path));
     return std::nullopt;
   }
   return SourceFile(path, text.str());

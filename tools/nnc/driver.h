@@ -18,6 +18,10 @@ inline constexpr int kExitInternalError = 3;
 /// Reads a model file; on failure prints why and returns nothing.
 std::optional<SourceFile> readSource(const std::string& path);
 
+/// Writes `text` to stderr. A full or closed stderr loses it rather than throwing (fmt::print
+/// would, and from an error handler that ends the process with abort instead of nnc's exit code).
+void printToStderr(std::string_view text);
+
 /// Compiles a file to IR, printing its diagnostics to stderr.
 std::optional<ir::Module> compileFile(const SourceFile& source);
 

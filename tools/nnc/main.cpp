@@ -8,9 +8,13 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <stdexcept>
 
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <system_error>
 
 namespace {
 
@@ -147,36 +151,50 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
+  int status = kExitUsage;
   try {
     if (*check)
-      return runCheck(checkFiles);
-    if (*ir)
-      return runIr(irOptions);
-    if (*dot)
-      return runDot(dotOptions);
-    if (*run)
-      return runModel(runOptions);
-    if (*bench)
-      return runBench(benchOptions);
-    if (*init)
-      return runInitWeights(initFile, initModel, initOutput, initSeed);
-    if (*compile)
-      return runCompile(compileOptions);
+      status = runCheck(checkFiles);
+    else if (*ir)
+      status = runIr(irOptions);
+    else if (*dot)
+      status = runDot(dotOptions);
+    else if (*run)
+      status = runModel(runOptions);
+    else if (*bench)
+      status = runBench(benchOptions);
+    else if (*init)
+      status = runInitWeights(initFile, initModel, initOutput, initSeed);
+    else if (*compile)
+      status = runCompile(compileOptions);
   } catch (const nnc::runtime::UserError& e) {
-    fmt::print(stderr, "nnc: error: {}\n", e.what());
+    printToStderr(fmt::format("nnc: error: {}\n", e.what()));
     return kExitError;
   } catch (const nnc::InternalError& e) {
-    fmt::print(stderr,
-               "nnc: internal compiler error: {}\nThis is a bug in nnc; please report it "
-               "with the model file.\n",
-               e.what());
+    printToStderr(
+        fmt::format("nnc: internal compiler error: {}\nThis is a bug in nnc; please report it "
+                    "with the model file.\n",
+                    e.what()));
     return kExitInternalError;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "nnc: error: out of memory\n");
+    printToStderr(fmt::format("nnc: error: out of memory\n"));
+    return kExitError;
+  } catch (const std::length_error&) { // a container asked for more than its max_size
+    printToStderr(fmt::format("nnc: error: out of memory\n"));
+    return kExitError;
+  } catch (const std::system_error& e) { // the system refused: a write (fmt::print), a thread
+    printToStderr(fmt::format("nnc: error: {}\n", e.what()));
     return kExitError;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "nnc: internal compiler error: {}\n", e.what());
+    printToStderr(fmt::format("nnc: internal compiler error: {}\n", e.what()));
     return kExitInternalError;
   }
-  return kExitUsage;
+  // What went to standard output is written here at the latest; a full disk must not pass for
+  // success.
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    printToStderr("nnc: error: cannot write the standard output\n");
+    return kExitError;
+  }
+  return status;
 }
