@@ -135,8 +135,9 @@ private:
     }
     std::string message = fmt::format("unknown value '{}'", name.name);
     if (ir::findOp(name.name) || decls_.findBlock(name.name))
-      message += fmt::format("; '{}' is an operator, call it as '{}(...)' or write '-> {}'",
-                             name.name, name.name, name.name);
+      message +=
+          fmt::format("; '{}' is {}, call it as '{}(...)' or write '-> {}'", name.name,
+                      ir::findOp(name.name) ? "an operator" : "a block", name.name, name.name);
     else {
       std::vector<std::string> candidates = order_;
       candidates.insert(candidates.end(), {"true", "false"});

@@ -67,6 +67,9 @@ expect_in "$tmp/err" "did you mean 'm'" "unknown model suggestion"
 expect_exit 1 "ir of an invalid file" "$nnc" ir "$tmp/bad.nn"
 expect_exit 2 "no subcommand" "$nnc"
 expect_exit 2 "unknown subcommand" "$nnc" frobnicate
+expect_in "$tmp/err" "unknown command 'frobnicate'; the commands are check, ir" "unknown subcommand message"
+expect_exit 2 "misspelt subcommand" "$nnc" chek "$tmp/good.nn"
+expect_in "$tmp/err" "did you mean 'check'" "misspelt subcommand suggestion"
 expect_exit 2 "check without a file" "$nnc" check
 expect_exit 2 "unknown option" "$nnc" ir "$tmp/good.nn" --bogus
 expect_exit 0 "--help" "$nnc" --help

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -96,7 +98,8 @@ int runDot(const DotOptions& options) {
   out << text;
   out.close(); // the last buffered bytes are written here, and can fail here
   if (!out)
-    throw runtime::UserError(fmt::format("cannot write '{}'", options.output));
+    throw runtime::UserError(
+        fmt::format("cannot write '{}': {}", options.output, std::strerror(errno)));
   return kExitOk;
 }
 

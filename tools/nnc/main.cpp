@@ -8,12 +8,14 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <stdexcept>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <stdexcept>
 #include <system_error>
 
 namespace {
@@ -144,6 +146,20 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(nnc::codegen::isaNames()));
   addPassOptions(*compile, compileOptions.passes, "default: default");
 
+  // CLI11 says only that a subcommand is required when the first word is not one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> commands;
+    for (const CLI::App* command : app.get_subcommands([](CLI::App*) { return true; }))
+      commands.push_back(command->get_name());
+    if (std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+      std::string hint = nnc::didYouMean(argv[1], commands);
+      if (hint.empty())
+        hint = fmt::format("; the commands are {}", fmt::join(commands, ", "));
+      printToStderr(fmt::format(
+          "nnc: unknown command '{}'{}\nRun with --help for more information.\n", argv[1], hint));
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
