@@ -153,6 +153,12 @@ if "$nnc" compile "$mlp" -o "$tmp/same.o" --header "$tmp/same.o" 2>"$tmp/err"; t
   fail "a header over the object was accepted"
 fi
 grep -q "the header and the object would both be" "$tmp/err" || fail "no message for a header over the object"
+if (cd "$tmp" && "$nnc" compile "$mlp" -o same.o --header ./same.o 2>/dev/null); then
+  fail "a header over the object, spelt differently, was accepted"
+fi
+if "$nnc" compile "$mlp" -o "$tmp/object.h" 2>/dev/null; then
+  fail "an object named like its default header was accepted"
+fi
 
 # Misuse: a name that is not a C identifier; a weight file for another model.
 if "$nnc" compile "$mlp" -o "$tmp/bad.o" --name "2mlp" 2>"$tmp/err"; then

@@ -60,9 +60,16 @@ int runCompile(const CompileOptions& options) {
   std::string header = options.header;
   if (header.empty())
     header = std::filesystem::path(options.object).replace_extension(".h").string();
-  std::error_code ignored;
-  if (std::filesystem::weakly_canonical(header, ignored) ==
-      std::filesystem::weakly_canonical(options.object, ignored))
+  // The same file under two spellings (./x.o and x.o) too; a path the system cannot resolve is
+  // left to the writes, which say why.
+  auto resolved = [](const std::string& path, std::error_code& error) {
+    // absolute() first: weakly_canonical leaves a relative path that does not exist relative.
+    return std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  };
+  std::error_code headerError, objectError;
+  std::filesystem::path headerPath = resolved(header, headerError);
+  std::filesystem::path objectPath = resolved(options.object, objectError);
+  if (!headerError && !objectError && headerPath == objectPath)
     throw runtime::UserError(fmt::format("the header and the object would both be '{}'; give "
                                          "--header (or -o) another path",
                                          header));
