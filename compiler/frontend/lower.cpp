@@ -3,11 +3,11 @@
 #include "compiler/frontend/arguments.h"
 #include "compiler/ir/internal_error.h"
 #include "compiler/ir/verifier.h"
+#include "runtime/tensor.h"
 
 #include <fmt/format.h>
 
 #include <deque>
-#include <limits>
 #include <map>
 #include <set>
 #include <utility>
@@ -26,15 +26,14 @@ constexpr size_t kMaxWork = 100'000;
 /// Deepest nesting of calls being lowered at once, across block instances (guards the stack).
 constexpr size_t kMaxEvalDepth = 512;
 
-/// Whether the known sizes of `shape` multiply to a count of floats whose bytes fit a signed
-/// 64-bit size; beyond, no memory holds the tensor and counts computed from it would wrap.
+/// Whether the known sizes of `shape` multiply to a count that a memory could hold (the
+/// runtime's rule); beyond, counts computed from them would wrap.
 bool fitsInMemory(const ir::Shape& shape) {
-  constexpr int64_t kMaxFloats = std::numeric_limits<int64_t>::max() / sizeof(float);
-  int64_t count = 1;
+  std::vector<int64_t> known;
   for (const ir::Dim& dim : shape)
-    if (dim.isKnown() && (__builtin_mul_overflow(count, dim.size(), &count) || count > kMaxFloats))
-      return false;
-  return true;
+    if (dim.isKnown())
+      known.push_back(dim.size());
+  return runtime::checkedElementCount(known).has_value();
 }
 
 class ModelLowering {
