@@ -63,10 +63,12 @@ std::pair<llvm::Value*, llvm::Value*> reduceHead(Builder& b, llvm::Value* z) {
 }
 
 /// expm1(r) = r·g(r), with g's constant 1 as the last Horner step: one operation fewer than
-/// r + r²·q(r), and as good where 1 + p is what counts.
-llvm::Value* fastExpm1(Builder& b, llvm::Value* r) {
+/// r + r²·q(r), and as good where 1 + p is what counts. With rLo, expm1(r + rLo) for an rLo
+/// below an ULP of r, as r·g(r) + rLo (its product with e^r - 1 is below 0.1 ULP of 1 + p).
+llvm::Value* fastExpm1(Builder& b, llvm::Value* r, llvm::Value* rLo = nullptr) {
   static const std::vector<double> g(kExpG.begin() + 1, kExpG.end());
-  return b.CreateFMul(r, mulAdd(b, r, polynomial(b, r, g), splat(r, 1)));
+  llvm::Value* factor = mulAdd(b, r, polynomial(b, r, g), splat(r, 1));
+  return rLo ? mulAdd(b, r, factor, rLo) : b.CreateFMul(r, factor);
 }
 
 /// 2^k for integer k in [-126, 127] through the exponent field.
@@ -115,7 +117,10 @@ ExpSplit emitExpSplitFromDouble(Builder& b, llvm::Value* z) {
   llvm::Value* r = mulAdd(b, k, splat(z, -0.69314718055994530942), z);
   auto* lanes = llvm::cast<llvm::FixedVectorType>(z->getType());
   auto* floats = llvm::FixedVectorType::get(b.getFloatTy(), lanes->getNumElements());
-  return {b.CreateFPTrunc(k, floats), fastExpm1(b, b.CreateFPTrunc(r, floats))};
+  // r's rounding to float (up to a third of an ULP of 1 + p) is kept as rLo.
+  llvm::Value* head = b.CreateFPTrunc(r, floats);
+  llvm::Value* rLo = b.CreateFPTrunc(b.CreateFSub(r, b.CreateFPExt(head, lanes)), floats);
+  return {b.CreateFPTrunc(k, floats), fastExpm1(b, head, rLo)};
 }
 
 llvm::Value* emitLdexpF(Builder& b, const TargetIsa& isa, llvm::Value* v, llvm::Value* k) {
@@ -150,6 +155,28 @@ llvm::Value* emitExpF(Builder& b, const TargetIsa& isa, llvm::Value* z) {
   if (hasScalef(isa, z))
     return scalef(b, m, k);
   return b.CreateFMul(m, emitPow2F(b, isa, k));
+}
+
+ScaledOnePlusExp emitOnePlusExpF(Builder& b, const ExpSplit& split, bool wide) {
+  // 2^-m·(1 + 2^k·(1 + p)) = c + 2^j·(p + cLo·2^-j), j = k - m, c = 2^-m + 2^j rounded and
+  // cLo its error. c is exact for k in [-24, 23]; from k = 24 on, a rounded c alone would cost
+  // up to an ULP of the result, so cLo (exact by Fast2Sum, 2^j >= 2^-m) goes into p. Below
+  // k = -24, c is 1 and the lost 2^k is far below an ULP of 1.
+  llvm::Value* k = toInt(b, split.k);
+  llvm::Value* one = splat(split.p, 1);
+  if (wide) {
+    llvm::Value* far = b.CreateICmpSGE(k, llvm::ConstantInt::get(k->getType(), 64));
+    k = b.CreateSelect(far, b.CreateSub(k, llvm::ConstantInt::get(k->getType(), 64)), k);
+    one = b.CreateSelect(far, splat(one, 0x1p-64), one);
+  }
+  llvm::Value* scale = powerOfTwo(b, k, one->getType());
+  llvm::Value* inverse = powerOfTwo(b, b.CreateNeg(k), one->getType());
+  llvm::Value* c = b.CreateFAdd(one, scale);
+  llvm::Value* cLo = b.CreateFSub(one, b.CreateFSub(c, scale));
+  llvm::Value* p = mulAdd(b, cLo, inverse, split.p);
+  llvm::Value* value = mulAdd(b, scale, p, c);
+  // c and value are within a factor of two, so c - value is exact (Sterbenz).
+  return {value, one, mulAdd(b, scale, p, b.CreateFSub(c, value))};
 }
 
 llvm::Value* emitExpm1NegF(Builder& b, llvm::Value* z) {

@@ -29,9 +29,9 @@ ExpSplit emitExpSplitF(llvm::IRBuilder<>& b, llvm::Value* z);
 /// exp(z + zLo) for a small zLo (below an ULP of z), at no cost in accuracy.
 ExpSplit emitExpSplitFastF(llvm::IRBuilder<>& b, llvm::Value* z, llvm::Value* zLo = nullptr);
 
-/// The same split for a vector of doubles z in [-170, 89], reduced in double and rounded to
-/// float vectors: for arguments that are themselves computed (gelu's), whose float rounding
-/// would cost |z| ULP in exp(z).
+/// The same split for a vector of doubles z in [-170, 131], reduced in double and rounded to
+/// float vectors (r as a pair): for arguments that are themselves computed (gelu's), whose float
+/// rounding would cost |z| ULP in exp(z).
 ExpSplit emitExpSplitFromDouble(llvm::IRBuilder<>& b, llvm::Value* z);
 
 /// v · 2^k for integer-valued k in [-252, 254], rounded once (so a subnormal result is exact
@@ -41,6 +41,20 @@ llvm::Value* emitLdexpF(llvm::IRBuilder<>& b, const TargetIsa& isa, llvm::Value*
 /// 2^k for integer-valued k in [-252, 128]: 0 below 2^-126 (for uses where a subnormal
 /// does not matter, such as 1 + exp(z)), +inf at 128.
 llvm::Value* emitPow2F(llvm::IRBuilder<>& b, const TargetIsa& isa, llvm::Value* k);
+
+/// 1 + exp(z) as a float rounded once, scaled by 2^-m (m is 64 where exp(z) exceeds 2^64 and
+/// m is allowed, else 0) so that it stays finite: the addend 1 + 2^k of the last fused
+/// multiply-add is exact or corrected, so that nothing else rounds (within 0.54 ULP, p's
+/// error included). Needs fused multiply-add.
+struct ScaledOnePlusExp {
+  llvm::Value* value;   ///< (1 + exp(z))·2^-m
+  llvm::Value* unscale; ///< 2^-m
+  llvm::Value* lo;      ///< value's rounding error, to a rounding of its own
+};
+
+/// From the split of exp(z) for z in [-87, 88.37] (m = 0), or with `wide` for z in [-87, 131]
+/// (callers clamp): 2^k and 2^-k stay normal floats.
+ScaledOnePlusExp emitOnePlusExpF(llvm::IRBuilder<>& b, const ExpSplit& split, bool wide);
 
 /// exp(z) for any float z: 0 below -87.3 (where exp is subnormal; use the split to keep
 /// those), +inf above 88.7.
