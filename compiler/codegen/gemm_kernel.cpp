@@ -1,5 +1,7 @@
 #include "compiler/codegen/gemm_kernel.h"
 
+#include <stdexcept>
+
 #include "compiler/codegen/elementwise_loop.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -28,7 +30,9 @@ llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const
   }
   unsigned width = isa.vectorWidth;
   unsigned vectors = tile.nr / width;
-  if (columnVectors > 0 && columnVectors < vectors) {
+  if (columnVectors > 0 && columnVectors != vectors) {
+    if (columnVectors > vectors && tile.mr != 1)
+      throw std::invalid_argument("only a one-row GEMM kernel may be wider than the tile");
     vectors = columnVectors;
     walks = false;
   }

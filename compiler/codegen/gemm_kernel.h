@@ -60,7 +60,9 @@ struct GemmEpilogue {
 /// on each vector, with `leaves` pointing at its leaves' tile origins; c is written once. With
 /// `rows` below MR, only the first `rows` rows are computed and stored (a has that many
 /// entries); with `vectors` below NR / W, only the first `vectors` vectors of columns (b has
-/// that many entries).
+/// that many entries). A kernel of one row may also be wider than the tile (`vectors` above
+/// NR / W, several panels of B side by side): one row alone has too few accumulators to hide
+/// the multiply-adds' latency.
 llvm::Function* emitGemmKernel(llvm::Module& module, llvm::StringRef name, const TargetIsa& isa,
                                const GemmEpilogue* epilogue = nullptr, unsigned rows = 0,
                                unsigned vectors = 0);

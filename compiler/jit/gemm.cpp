@@ -10,7 +10,7 @@ namespace nnc::jit {
 namespace {
 
 /// Column vectors and rows per tile, at most (AVX-512: 6 rows, 64 columns of 16 floats).
-constexpr int64_t kMaxTileVectors = 4;
+constexpr int64_t kMaxTileVectors = 4 * GemmKernel::kWideRowPanels;
 constexpr int64_t kMaxTileRows = 8;
 
 } // namespace
@@ -20,6 +20,7 @@ std::vector<std::string> gemmKernelNames(const codegen::TargetIsa& isa, bool nar
   std::vector<std::string> names = {"gemm"};
   for (unsigned r = 1; r < tile.mr; ++r)
     names.push_back("gemm.r" + std::to_string(r));
+  names.push_back("gemm.w");
   for (unsigned v = 1; narrow && v < tile.nr / isa.vectorWidth; ++v)
     names.push_back("gemm.v" + std::to_string(v));
   return names;
@@ -36,6 +37,7 @@ GemmKernel gemmKernelAt(const codegen::TargetIsa& isa, const void* const* addres
   kernel.fn = at(i++);
   for (unsigned r = 1; r < kernel.tile.mr; ++r)
     kernel.rows.push_back(at(i++));
+  kernel.wideRow = at(i++);
   for (unsigned v = 1; narrow && v < kernel.tile.nr / isa.vectorWidth; ++v)
     kernel.narrow.push_back(at(i++));
   return kernel;
@@ -190,6 +192,22 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
           } else if (whole) {
             kernel.fn(aRows, a.stride(), columns, b.offsets, target, ldc, a.k, colBiasHere,
                       rowBiasHere, nullptr, panels, panelStep);
+          } else if (m == 1 && kernel.wideRow && end - task >= GemmKernel::kWideRowPanels &&
+                     n - j0 >= GemmKernel::kWideRowPanels * tile.nr) {
+            // A row alone (a dense layer at batch 1), and the next panels of B whole: one call
+            // across them. Each output still sums its products in order of p.
+            const float* wide[kMaxTileVectors];
+            for (int64_t v = 0; v < GemmKernel::kWideRowPanels * tile.nr / width; ++v)
+              wide[v] = b.column(j0 + v * width);
+            kernel.wideRow(aRows, a.stride(), wide, b.offsets, target, ldc, a.k, colBiasHere,
+                           rowBiasHere, nullptr, 1, 0);
+            int64_t wideColumns = GemmKernel::kWideRowPanels * tile.nr;
+            if (epilogue)
+              epilogue.apply(epilogue.context, output, start + j0, wideColumns);
+            task += GemmKernel::kWideRowPanels;
+            nq += GemmKernel::kWideRowPanels;
+            columnsOf = -1;
+            continue;
           } else if (cols == tile.nr) {
             // The last rows (a batch of one, a layer of 16 channels): a kernel that computes
             // and stores just those.

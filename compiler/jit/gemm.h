@@ -28,8 +28,14 @@ using GemmKernelFn = void (*)(const float* const*, int64_t, const float* const*,
 /// only v vectors of columns, for edge tiles of few columns (a layer of 10 units). Each would
 /// otherwise compute the whole tile into a buffer to keep a part of it.
 struct GemmKernel {
+  /// Panels of B side by side in `wideRow`.
+  static constexpr unsigned kWideRowPanels = 4;
+
   GemmKernelFn fn = nullptr;
   std::vector<GemmKernelFn> rows;
+  /// One row across kWideRowPanels panels of B (a dense layer at batch 1): with a tile's
+  /// columns alone, its few chains of dependent multiply-adds, not memory, set the pace.
+  GemmKernelFn wideRow = nullptr;
   std::vector<GemmKernelFn> narrow;
   codegen::GemmTile tile;
   unsigned width = 1; ///< floats per vector

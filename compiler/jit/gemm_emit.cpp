@@ -14,6 +14,10 @@ std::vector<GemmEmitter> gemmKernelEmitters(const codegen::TargetIsa& isa, bool 
     emitters.push_back([&isa, r](llvm::Module& module) {
       codegen::emitGemmKernel(module, "gemm.r" + std::to_string(r), isa, nullptr, r);
     });
+  emitters.push_back([&isa, tile](llvm::Module& module) {
+    codegen::emitGemmKernel(module, "gemm.w", isa, nullptr, 1,
+                            GemmKernel::kWideRowPanels * tile.nr / isa.vectorWidth);
+  });
   for (unsigned v = 1; narrow && v < tile.nr / isa.vectorWidth; ++v)
     emitters.push_back([&isa, v](llvm::Module& module) {
       codegen::emitGemmKernel(module, "gemm.v" + std::to_string(v), isa, nullptr, 0, v);

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <random>
@@ -79,7 +80,7 @@ protected:
 TEST_P(GemmTest, DenseOverOddShapes) {
   for (int64_t rows : {1, 2, 5, 6, 7, 13, 64})
     for (int64_t in : {1, 3, 17, 256, 311})
-      for (int64_t units : {1, 7, 8, 16, 63, 64, 65, 131}) {
+      for (int64_t units : {1, 7, 8, 16, 63, 64, 65, 131, 259}) {
         std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 1);
         std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 2);
         std::vector<float> bias = randomFloats(static_cast<size_t>(units), 3);
@@ -139,16 +140,36 @@ void addOne(const void*, float* y, int64_t offset, int64_t count) {
 }
 
 TEST_P(GemmTest, EpilogueSeesEveryOutputOnce) {
-  int64_t rows = 13, in = 29, units = 70;
-  std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 4);
-  std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 5);
+  // 13 rows: whole tiles and a row kernel; 1 row of 300 units: the wide one-row kernel.
+  for (auto [rows, in, units] : {std::array<int64_t, 3>{13, 29, 70}, {1, 29, 300}}) {
+    std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 4);
+    std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 5);
+    jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), units, in);
+    std::vector<float> plain(static_cast<size_t>(rows * units)), shifted(plain.size());
+    jit::denseGemm(kernel_, packed, x.data(), rows, in, nullptr, plain.data(), {}, pool_);
+    jit::denseGemm(kernel_, packed, x.data(), rows, in, nullptr, shifted.data(),
+                   runtime::Epilogue{addOne, nullptr}, pool_);
+    for (size_t i = 0; i < plain.size(); ++i)
+      ASSERT_EQ(shifted[i], plain[i] + 1.0f) << rows << " rows, element " << i;
+  }
+}
+
+TEST_P(GemmTest, ARowsResultDoesNotDependOnTheBatch) {
+  // Every kernel sums a output's products in order of p: a row alone (the wide one-row
+  // kernel) gives the same bits as that row in a batch of 7 (a whole tile and a row kernel).
+  const int64_t rows = 7, in = 37, units = 300;
+  std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 6);
+  std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 7);
+  std::vector<float> bias = randomFloats(static_cast<size_t>(units), 8);
   jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), units, in);
-  std::vector<float> plain(static_cast<size_t>(rows * units)), shifted(plain.size());
-  jit::denseGemm(kernel_, packed, x.data(), rows, in, nullptr, plain.data(), {}, pool_);
-  jit::denseGemm(kernel_, packed, x.data(), rows, in, nullptr, shifted.data(),
-                 runtime::Epilogue{addOne, nullptr}, pool_);
-  for (size_t i = 0; i < plain.size(); ++i)
-    ASSERT_EQ(shifted[i], plain[i] + 1.0f) << i;
+  std::vector<float> batch(static_cast<size_t>(rows * units));
+  jit::denseGemm(kernel_, packed, x.data(), rows, in, bias.data(), batch.data(), {}, pool_);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<float> alone(static_cast<size_t>(units), NAN);
+    jit::denseGemm(kernel_, packed, x.data() + r * in, 1, in, bias.data(), alone.data(), {}, pool_);
+    ASSERT_EQ(alone, std::vector<float>(batch.begin() + r * units, batch.begin() + (r + 1) * units))
+        << "row " << r;
+  }
 }
 
 TEST_P(GemmTest, MaxoutMatchesTheRuntime) {
