@@ -275,7 +275,10 @@ llvm::Value* timesSigmoidWithoutFma(Builder& b, const TargetIsa& isa, llvm::Valu
   llvm::Value* ratio = emitDividePair(b, isa, numerator, emitOffsetExp(b, 1, scale, split.p));
   // x = +inf: the remainder of inf/d is NaN; the answer is x.
   llvm::Value* infinite = b.CreateFCmpOEQ(x, splat(x, INFINITY));
-  return b.CreateSelect(infinite, x, emitLdexpF(b, isa, ratio, k));
+  // The result has x's sign: -0 stays -0.
+  llvm::Value* scaled =
+      b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, emitLdexpF(b, isa, ratio, k), x);
+  return b.CreateSelect(infinite, x, scaled);
 }
 
 /// x·sigmoid(v) = x/(1 + e^-v), from the split of e^-v, clamped to [-87, 131], and x clamped
@@ -291,7 +294,9 @@ llvm::Value* timesSigmoid(Builder& b, llvm::Value* clampedX, const ExpSplit& spl
   llvm::Value* q = b.CreateFMul(clampedX, inverse);
   llvm::Value* remainder = mulAdd(b, b.CreateFNeg(q), d.value, clampedX);
   remainder = mulAdd(b, b.CreateFNeg(q), d.lo, remainder);
-  llvm::Value* quotient = mulAdd(b, remainder, inverse, q);
+  // The result has x's sign (sigmoid is positive): -0 stays -0, which the remainder's +0 loses.
+  llvm::Value* quotient = b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign,
+                                                  mulAdd(b, remainder, inverse, q), clampedX);
   // x = +inf: its remainder is NaN; the answer is x.
   llvm::Value* infinite = b.CreateFCmpOEQ(clampedX, splat(clampedX, INFINITY));
   return b.CreateFMul(b.CreateSelect(infinite, clampedX, quotient), d.unscale);

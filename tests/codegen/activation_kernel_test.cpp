@@ -184,6 +184,17 @@ TEST_P(ActivationKernelTest, EveryFloatWhereOnePlusExpStartsToRound) {
   expectMatches(in, out, in.size());
 }
 
+TEST_P(ActivationKernelTest, MinusZeroStaysMinusZero) {
+  // x·sigmoid(v) has x's sign, as PyTorch's -0·0.5 = -0; a remainder's correction would add +0.
+  const ir::OpKind op = GetParam().op;
+  if (op != ir::OpKind::Silu && op != ir::OpKind::Gelu)
+    GTEST_SKIP() << "not x times a positive factor";
+  std::vector<float> in = {-0.0f, 0.0f}, out(in.size(), NAN);
+  compiled_->kernel()(in.data(), out.data(), static_cast<int64_t>(in.size()));
+  EXPECT_EQ(std::bit_cast<uint32_t>(out[0]), 0x80000000u) << out[0];
+  EXPECT_EQ(std::bit_cast<uint32_t>(out[1]), 0u) << out[1];
+}
+
 TEST_P(ActivationKernelTest, LongOutputsFromAnyAlignment) {
   // Long enough for the streaming (non-temporal) main loop, with y at every offset within a
   // vector: the masked head, the aligned body and the tail must meet exactly. Checked at both
