@@ -177,8 +177,9 @@ llvm::Value* sigmoid(Builder& b, llvm::Value* x, const Attrs& a) {
   if (!a.isa.hasFma())
     return sigmoidWithoutFma(b, x, a);
   // 1/(1 + e^-x) for every x: the numerator is exact, the denominator is rounded once, and
-  // its error shrinks in the quotient (at most 1.75 ULP over all 2^32 inputs). Below -88.37
-  // the result is subnormal and flushes to 0; from 87 on it is 1.
+  // its error shrinks in the quotient (at most 1.75 ULP over all 2^32 inputs on avx2). The
+  // result is subnormal from -87.34 on (computed as one down to -88.37) and 0 below -88.37,
+  // where 2^k would leave the float range; from 87 on it is 1.
   const double lowest = -88.37;
   llvm::Value* z = b.CreateFNeg(clampKeepNan(b, x, lowest, 87));
   ScaledOnePlusExp d = emitOnePlusExpF(b, emitExpSplitFastF(b, z), false);

@@ -117,7 +117,7 @@ ExpSplit emitExpSplitFromDouble(Builder& b, llvm::Value* z) {
   llvm::Value* r = mulAdd(b, k, splat(z, -0.69314718055994530942), z);
   auto* lanes = llvm::cast<llvm::FixedVectorType>(z->getType());
   auto* floats = llvm::FixedVectorType::get(b.getFloatTy(), lanes->getNumElements());
-  // r's rounding to float (up to a third of an ULP of 1 + p) is kept as rLo.
+  // r's rounding to float (up to about a fifth of an ULP of 1 + p) is kept as rLo.
   llvm::Value* head = b.CreateFPTrunc(r, floats);
   llvm::Value* rLo = b.CreateFPTrunc(b.CreateFSub(r, b.CreateFPExt(head, lanes)), floats);
   return {b.CreateFPTrunc(k, floats), fastExpm1(b, head, rLo)};
@@ -159,9 +159,9 @@ llvm::Value* emitExpF(Builder& b, const TargetIsa& isa, llvm::Value* z) {
 
 ScaledOnePlusExp emitOnePlusExpF(Builder& b, const ExpSplit& split, bool wide) {
   // 2^-m·(1 + 2^k·(1 + p)) = c + 2^j·(p + cLo·2^-j), j = k - m, c = 2^-m + 2^j rounded and
-  // cLo its error. c is exact for k in [-24, 23]; from k = 24 on, a rounded c alone would cost
-  // up to an ULP of the result, so cLo (exact by Fast2Sum, 2^j >= 2^-m) goes into p. Below
-  // k = -24, c is 1 and the lost 2^k is far below an ULP of 1.
+  // cLo its error (Fast2Sum, the larger term first). c is exact for k in [-23, 23]; from k = 24
+  // on, a rounded c alone would cost up to an ULP of the result, so cLo goes into p (and below
+  // k = -23, into lo: 2^k is below half an ULP of 1, but not of lo).
   llvm::Value* k = toInt(b, split.k);
   llvm::Value* one = splat(split.p, 1);
   if (wide) {
@@ -172,7 +172,11 @@ ScaledOnePlusExp emitOnePlusExpF(Builder& b, const ExpSplit& split, bool wide) {
   llvm::Value* scale = powerOfTwo(b, k, one->getType());
   llvm::Value* inverse = powerOfTwo(b, b.CreateNeg(k), one->getType());
   llvm::Value* c = b.CreateFAdd(one, scale);
-  llvm::Value* cLo = b.CreateFSub(one, b.CreateFSub(c, scale));
+  // (Selects on a comparison: one vmaxps and one vminps; maxnum would add NaN handling.)
+  llvm::Value* oneLarger = b.CreateFCmpOGT(one, scale);
+  llvm::Value* larger = b.CreateSelect(oneLarger, one, scale);
+  llvm::Value* smaller = b.CreateSelect(oneLarger, scale, one);
+  llvm::Value* cLo = b.CreateFAdd(b.CreateFSub(larger, c), smaller);
   llvm::Value* p = mulAdd(b, cLo, inverse, split.p);
   llvm::Value* value = mulAdd(b, scale, p, c);
   // c and value are within a factor of two, so c - value is exact (Sterbenz).
@@ -243,8 +247,17 @@ llvm::Value* emitHalfErfcxF(Builder& b, const TargetIsa& isa, llvm::Value* v, do
     tLo = b.CreateFPTrunc(b.CreateFSub(wide, b.CreateFPExt(t, doubles)), lanes);
   }
   // t - kErfcxMid is exact (Sterbenz) where it matters, near t = 1.
-  llvm::Value* h =
-      polynomial(b, b.CreateFAdd(b.CreateFSub(t, splat(v, kErfcxMid)), tLo), kHalfErfcxH);
+  llvm::Value* u = b.CreateFAdd(b.CreateFSub(t, splat(v, kErfcxMid)), tLo);
+  if (!isa.hasFma()) {
+    // Without fused multiply-add the degree-11 polynomial's doubled roundings took exact gelu
+    // to 4.01 ULP near x = -5.08: evaluated in double there.
+    auto* doubles = llvm::FixedVectorType::get(
+        b.getDoubleTy(), llvm::cast<llvm::FixedVectorType>(v->getType())->getNumElements());
+    llvm::Value* h = polynomial(b, b.CreateFPExt(u, doubles), kHalfErfcxH);
+    llvm::Value* whole = b.CreateFAdd(b.CreateFPExt(t, doubles), b.CreateFPExt(tLo, doubles));
+    return b.CreateFPTrunc(b.CreateFMul(whole, h), v->getType());
+  }
+  llvm::Value* h = polynomial(b, u, kHalfErfcxH);
   return mulAdd(b, t, h, b.CreateFMul(tLo, h));
 }
 

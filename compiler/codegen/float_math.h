@@ -20,7 +20,7 @@ struct ExpSplit {
   llvm::Value* p; ///< expm1(r), in [-0.30, 0.42]
 };
 
-/// Splits exp(z) for z in [-170, 89] (callers clamp). Cody–Waite reduction with a 16-bit ln2
+/// Splits exp(z) for z in [-170, 131] (callers clamp). Cody–Waite reduction with a 16-bit ln2
 /// head, so it is exact without fused multiply-add, and a degree-7 polynomial for expm1(r).
 ExpSplit emitExpSplitF(llvm::IRBuilder<>& b, llvm::Value* z);
 
@@ -53,7 +53,8 @@ struct ScaledOnePlusExp {
 };
 
 /// From the split of exp(z) for z in [-87, 88.37] (m = 0), or with `wide` for z in [-87, 131]
-/// (callers clamp): 2^k and 2^-k stay normal floats.
+/// (callers clamp): 2^(k-m) and 2^(m-k) stay normal floats (but 2^-127, at k = 127 without
+/// `wide`, which is 0 and drops a term far below an ULP).
 ScaledOnePlusExp emitOnePlusExpF(llvm::IRBuilder<>& b, const ExpSplit& split, bool wide);
 
 /// exp(z) for any float z: 0 below -87.3 (where exp is subnormal; use the split to keep

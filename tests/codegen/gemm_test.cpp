@@ -141,6 +141,7 @@ void addOne(const void*, float* y, int64_t offset, int64_t count) {
 
 TEST_P(GemmTest, EpilogueSeesEveryOutputOnce) {
   // 13 rows: whole tiles and a row kernel; 1 row of 300 units: the wide one-row kernel.
+  // (denseGemm applies this epilogue itself, after the GEMM.)
   for (auto [rows, in, units] : {std::array<int64_t, 3>{13, 29, 70}, {1, 29, 300}}) {
     std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 4);
     std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 5);
@@ -154,8 +155,26 @@ TEST_P(GemmTest, EpilogueSeesEveryOutputOnce) {
   }
 }
 
+TEST_P(GemmTest, OneRowEpilogueSeesEveryOutputOnce) {
+  // A row of 300 columns: the one-row kernel across four panels, then whole tiles and an edge;
+  // gemm() applies the epilogue after each call (as for a dense layer at batch 1 whose
+  // epilogue is compiled for whole tiles only).
+  const int64_t in = 29, units = 300;
+  std::vector<float> x = randomFloats(static_cast<size_t>(in), 9);
+  std::vector<float> w = randomFloats(static_cast<size_t>(units * in), 10);
+  jit::PackedWeights packed = jit::packDenseWeights(kernel_, w.data(), units, in);
+  jit::GemmA a = jit::GemmA::rowMajor(x.data(), 1, in, in);
+  jit::GemmB b = jit::GemmB::packed(packed.front(), true);
+  std::vector<float> plain(static_cast<size_t>(units)), shifted(plain.size());
+  jit::gemm(kernel_, a, b, plain.data(), units, nullptr, nullptr, nullptr, {}, plain.data(), pool_);
+  jit::gemm(kernel_, a, b, shifted.data(), units, nullptr, nullptr, nullptr,
+            runtime::Epilogue{addOne, nullptr}, shifted.data(), pool_);
+  for (size_t i = 0; i < plain.size(); ++i)
+    ASSERT_EQ(shifted[i], plain[i] + 1.0f) << "element " << i;
+}
+
 TEST_P(GemmTest, ARowsResultDoesNotDependOnTheBatch) {
-  // Every kernel sums a output's products in order of p: a row alone (the wide one-row
+  // Every kernel sums an output's products in order of p: a row alone (the wide one-row
   // kernel) gives the same bits as that row in a batch of 7 (a whole tile and a row kernel).
   const int64_t rows = 7, in = 37, units = 300;
   std::vector<float> x = randomFloats(static_cast<size_t>(rows * in), 6);
