@@ -182,7 +182,7 @@ llvm::Value* sigmoid(Builder& b, llvm::Value* x, const Attrs& a) {
   // where 2^k would leave the float range; from 87 on it is 1.
   const double lowest = -88.37;
   llvm::Value* z = b.CreateFNeg(clampKeepNan(b, x, lowest, 87));
-  ScaledOnePlusExp d = emitOnePlusExpF(b, emitExpSplitFastF(b, z), false);
+  ScaledOnePlusExp d = emitOnePlusExpF(b, emitExpSplitFastF(b, z), OnePlusExp::Rounded);
   llvm::Value* quotient = b.CreateFDiv(splat(x, 1), d.value);
   return b.CreateSelect(b.CreateFCmpOLT(x, splat(x, lowest)), splat(x, 0), quotient);
 }
@@ -290,14 +290,14 @@ llvm::Value* timesSigmoid(Builder& b, llvm::Value* clampedX, const ExpSplit& spl
   // The quotient x/(d + dLo), rounded about once: q = x·(1/d) corrected by its exact
   // remainder. (A plain x/d would round twice, the denominator and the quotient, and reach
   // 1.9 ULP.)
-  ScaledOnePlusExp d = emitOnePlusExpF(b, split, true);
+  ScaledOnePlusExp d = emitOnePlusExpF(b, split, OnePlusExp::ScaledPair);
   llvm::Value* inverse = b.CreateFDiv(splat(clampedX, 1), d.value);
   llvm::Value* q = b.CreateFMul(clampedX, inverse);
-  llvm::Value* remainder = mulAdd(b, b.CreateFNeg(q), d.value, clampedX);
-  remainder = mulAdd(b, b.CreateFNeg(q), d.lo, remainder);
-  // The result has x's sign (sigmoid is positive): -0 stays -0, which the remainder's +0 loses.
-  llvm::Value* quotient = b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign,
-                                                  mulAdd(b, remainder, inverse, q), clampedX);
+  // The remainder is taken negated, q·d - x, and subtracted: for x = ±0 it is +0, and
+  // q - (+0)·(1/d) keeps q's sign, so that -0 gives -0 (x - q·d would add +0 to q = -0).
+  llvm::Value* excess = mulAdd(b, q, d.value, b.CreateFNeg(clampedX));
+  excess = mulAdd(b, q, d.lo, excess);
+  llvm::Value* quotient = mulAdd(b, b.CreateFNeg(excess), inverse, q);
   // x = +inf: its remainder is NaN; the answer is x.
   llvm::Value* infinite = b.CreateFCmpOEQ(clampedX, splat(clampedX, INFINITY));
   return b.CreateFMul(b.CreateSelect(infinite, clampedX, quotient), d.unscale);

@@ -157,14 +157,16 @@ llvm::Value* emitExpF(Builder& b, const TargetIsa& isa, llvm::Value* z) {
   return b.CreateFMul(m, emitPow2F(b, isa, k));
 }
 
-ScaledOnePlusExp emitOnePlusExpF(Builder& b, const ExpSplit& split, bool wide) {
+ScaledOnePlusExp emitOnePlusExpF(Builder& b, const ExpSplit& split, OnePlusExp form) {
   // 2^-m·(1 + 2^k·(1 + p)) = c + 2^j·(p + cLo·2^-j), j = k - m, c = 2^-m + 2^j rounded and
-  // cLo its error (Fast2Sum, the larger term first). c is exact for k in [-23, 23]; from k = 24
-  // on, a rounded c alone would cost up to an ULP of the result, so cLo goes into p (and below
-  // k = -23, into lo: 2^k is below half an ULP of 1, but not of lo).
+  // cLo its error by Fast2Sum. c is exact for k in [-23, 23]; from k = 24 on, a rounded c alone
+  // would cost up to an ULP of the result, so cLo goes into p. Below k = -23, 2^k is below
+  // half an ULP of 1 (Rounded takes 2^k as the larger term there and loses it), but not of lo
+  // (ScaledPair puts the larger term first).
+  bool pair = form == OnePlusExp::ScaledPair;
   llvm::Value* k = toInt(b, split.k);
   llvm::Value* one = splat(split.p, 1);
-  if (wide) {
+  if (pair) {
     llvm::Value* far = b.CreateICmpSGE(k, llvm::ConstantInt::get(k->getType(), 64));
     k = b.CreateSelect(far, b.CreateSub(k, llvm::ConstantInt::get(k->getType(), 64)), k);
     one = b.CreateSelect(far, splat(one, 0x1p-64), one);
@@ -172,13 +174,19 @@ ScaledOnePlusExp emitOnePlusExpF(Builder& b, const ExpSplit& split, bool wide) {
   llvm::Value* scale = powerOfTwo(b, k, one->getType());
   llvm::Value* inverse = powerOfTwo(b, b.CreateNeg(k), one->getType());
   llvm::Value* c = b.CreateFAdd(one, scale);
-  // (Selects on a comparison: one vmaxps and one vminps; maxnum would add NaN handling.)
-  llvm::Value* oneLarger = b.CreateFCmpOGT(one, scale);
-  llvm::Value* larger = b.CreateSelect(oneLarger, one, scale);
-  llvm::Value* smaller = b.CreateSelect(oneLarger, scale, one);
+  llvm::Value* larger = scale;
+  llvm::Value* smaller = one;
+  if (pair) {
+    // Selects on a comparison: one vmaxps and one vminps (maxnum would add NaN handling).
+    llvm::Value* oneLarger = b.CreateFCmpOGT(one, scale);
+    larger = b.CreateSelect(oneLarger, one, scale);
+    smaller = b.CreateSelect(oneLarger, scale, one);
+  }
   llvm::Value* cLo = b.CreateFAdd(b.CreateFSub(larger, c), smaller);
   llvm::Value* p = mulAdd(b, cLo, inverse, split.p);
   llvm::Value* value = mulAdd(b, scale, p, c);
+  if (!pair)
+    return {value, one, nullptr};
   // c and value are within a factor of two, so c - value is exact (Sterbenz).
   return {value, one, mulAdd(b, scale, p, b.CreateFSub(c, value))};
 }

@@ -42,20 +42,25 @@ llvm::Value* emitLdexpF(llvm::IRBuilder<>& b, const TargetIsa& isa, llvm::Value*
 /// does not matter, such as 1 + exp(z)), +inf at 128.
 llvm::Value* emitPow2F(llvm::IRBuilder<>& b, const TargetIsa& isa, llvm::Value* k);
 
-/// 1 + exp(z) as a float rounded once, scaled by 2^-m (m is 64 where exp(z) exceeds 2^64 and
-/// m is allowed, else 0) so that it stays finite: the addend 1 + 2^k of the last fused
-/// multiply-add is exact or corrected, so that nothing else rounds (within 0.54 ULP, p's
-/// error included). Needs fused multiply-add.
+/// 1 + exp(z) as a float rounded once, scaled by 2^-m so that it stays finite: the addend
+/// 1 + 2^k of the last fused multiply-add is exact or corrected, so that nothing else rounds
+/// (within 0.54 ULP, p's error included). Needs fused multiply-add.
 struct ScaledOnePlusExp {
   llvm::Value* value;   ///< (1 + exp(z))·2^-m
   llvm::Value* unscale; ///< 2^-m
-  llvm::Value* lo;      ///< value's rounding error, to a rounding of its own
+  llvm::Value* lo;      ///< value's rounding error, to a rounding of its own (ScaledPair only)
 };
 
-/// From the split of exp(z) for z in [-87, 88.37] (m = 0), or with `wide` for z in [-87, 131]
-/// (callers clamp): 2^(k-m) and 2^(m-k) stay normal floats (but 2^-127, at k = 127 without
-/// `wide`, which is 0 and drops a term far below an ULP).
-ScaledOnePlusExp emitOnePlusExpF(llvm::IRBuilder<>& b, const ExpSplit& split, bool wide);
+enum class OnePlusExp {
+  /// z in [-87, 88.37] (callers clamp), m = 0, no lo: for a quotient 1/value.
+  Rounded,
+  /// z in [-87, 131], m = 64 where exp(z) exceeds 2^64, else 0, and lo: for x/(value + lo).
+  ScaledPair,
+};
+
+/// From the split of exp(z). 2^(k-m) and 2^(m-k) stay normal floats (but 2^-127, at k = 127
+/// with Rounded, which is 0 and drops a term far below an ULP).
+ScaledOnePlusExp emitOnePlusExpF(llvm::IRBuilder<>& b, const ExpSplit& split, OnePlusExp form);
 
 /// exp(z) for any float z: 0 below -87.3 (where exp is subnormal; use the split to keep
 /// those), +inf above 88.7.
