@@ -1,13 +1,12 @@
 #include "compiler/codegen/gemm_kernel.h"
 
-#include <stdexcept>
-
 #include "compiler/codegen/elementwise_loop.h"
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 namespace nnc::codegen {

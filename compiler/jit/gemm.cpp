@@ -114,6 +114,8 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
           runtime::Epilogue epilogue, float* output, runtime::ThreadPool& pool) {
   const codegen::GemmTile& tile = kernel.tile;
   const int64_t width = kernel.width;
+  // The columns of the one-row kernel's call: whole panels of B side by side.
+  const int64_t wideColumns = GemmKernel::kWideRowPanels * tile.nr;
   if ((a.panelRows && a.panelRows != tile.mr) || a.k != b.k || b.rowLength % width != 0)
     throw InternalError("gemm operands do not fit the kernel's tile");
   int64_t m = a.m, n = b.n;
@@ -193,20 +195,20 @@ void gemm(const GemmKernel& kernel, const GemmA& a, const GemmB& b, float* c, in
             kernel.fn(aRows, a.stride(), columns, b.offsets, target, ldc, a.k, colBiasHere,
                       rowBiasHere, nullptr, panels, panelStep);
           } else if (m == 1 && kernel.wideRow && end - task >= GemmKernel::kWideRowPanels &&
-                     n - j0 >= GemmKernel::kWideRowPanels * tile.nr) {
+                     n - j0 >= wideColumns) {
             // A row alone (a dense layer at batch 1), and the next panels of B whole: one call
             // across them. Each output still sums its products in order of p.
             const float* wide[kMaxTileVectors];
-            for (int64_t v = 0; v < GemmKernel::kWideRowPanels * tile.nr / width; ++v)
+            for (int64_t v = 0; v < wideColumns / width; ++v)
               wide[v] = b.column(j0 + v * width);
             kernel.wideRow(aRows, a.stride(), wide, b.offsets, target, ldc, a.k, colBiasHere,
                            rowBiasHere, nullptr, 1, 0);
-            int64_t wideColumns = GemmKernel::kWideRowPanels * tile.nr;
             if (epilogue)
               epilogue.apply(epilogue.context, output, start + j0, wideColumns);
+            // (One row panel: the next task is the next column of tiles, whose B columns the
+            // loop finds anew.)
             task += GemmKernel::kWideRowPanels;
             nq += GemmKernel::kWideRowPanels;
-            columnsOf = -1;
             continue;
           } else if (cols == tile.nr) {
             // The last rows (a batch of one, a layer of 16 channels): a kernel that computes
